@@ -1,0 +1,130 @@
+"""The CLI's commands: thin wrappers that parse text, call the Python API and report."""
+
+import json
+import math
+import os
+import sys
+
+from cli.values import parse_point, parse_settings, parse_value
+from simulator import OPTIMIZERS, SURFACES, simulate
+from simulator.errors import SimulatorError
+from simulator.trajectory import DIVERGED
+
+
+def _whole_number(text: str, option: str, minimum: int = 0) -> int:
+    value = parse_value(text)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SimulatorError(f"{option} expects a whole number >= {minimum}, got '{text}'")
+    return value
+
+
+def _number(text: str, option: str) -> float:
+    value = parse_value(text)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SimulatorError(f"{option} expects a number, got '{text}'")
+    if value < 0:
+        raise SimulatorError(f"{option} must be >= 0, got '{text}'")
+    return float(value)
+
+
+def _check_writable(path: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise SimulatorError(f"--out '{path}' is a directory")
+    if not os.path.isdir(directory):
+        raise SimulatorError(f"--out '{path}': directory '{directory}' does not exist")
+    if not os.access(directory, os.W_OK):
+        raise SimulatorError(f"--out '{path}': directory '{directory}' is not writable")
+
+
+def run_simulate(args) -> int:
+    _check_writable(args.out)
+    trajectory = simulate(
+        surface=args.surface,
+        optimizer=args.optimizer,
+        start=parse_point(args.start, "--start") if args.start else None,
+        steps=_whole_number(args.steps, "--steps"),
+        hyperparams=parse_settings(args.settings, "--set"),
+        noise=_number(args.noise, "--noise"),
+        seed=None if args.seed is None else _whole_number(args.seed, "--seed"),
+        surface_params=parse_settings(args.surface_set, "--surface-set"),
+    )
+    trajectory.to_csv(args.out)
+    x, y = trajectory.final
+    summary = (
+        f"{trajectory.optimizer} on {trajectory.surface}: {trajectory.steps} steps, "
+        f"final ({x:.6g}, {y:.6g}), loss {trajectory.loss[-1]:.6g} -> {args.out}"
+    )
+    if trajectory.status == DIVERGED:
+        print(f"{trajectory.message} ({trajectory.steps + 1} finite rows written to {args.out})",
+              file=sys.stderr)
+    else:
+        print(summary)
+    return 0
+
+
+def _listing() -> dict:
+    surfaces = {
+        name: {
+            "formula": s.formula,
+            "description": s.description,
+            "bounds": list(s.bounds),
+            "minima": [list(m) for m in s.minima],
+            "default_start": list(s.default_start),
+            "params": dict(zip(s.param_names, s.param_defaults, strict=True)),
+        }
+        for name, s in SURFACES.items()
+    }
+    optimizers = {
+        name: {
+            "summary": spec.summary,
+            "hyperparams": {
+                h.name: {
+                    "default": h.default,
+                    "kind": h.kind,
+                    "range": h.range_text(),
+                    "minimum": h.minimum,
+                    "maximum": h.maximum,
+                    "scale": h.scale,
+                    "typical": list(h.typical) if h.typical else None,
+                    "help": h.help,
+                }
+                for h in spec.hyperparams
+            },
+            "state": list(spec.state_names),
+        }
+        for name, spec in OPTIMIZERS.items()
+    }
+    return {"surfaces": surfaces, "optimizers": optimizers}
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(_show(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    return f"{value:g}"
+
+
+def run_list(args) -> int:
+    listing = _listing()
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return 0
+    print("Surfaces:")
+    for name, s in listing["surfaces"].items():
+        xmin, xmax, ymin, ymax = s["bounds"]
+        minima = "; ".join(f"({x:g}, {y:g}) -> {f:g}" for x, y, f in s["minima"]) or "none"
+        params = " ".join(f"{k}={_show(v)}" for k, v in s["params"].items())
+        print(f"  {name:<17} x[{xmin:g}, {xmax:g}] y[{ymin:g}, {ymax:g}]  minima: {minima}"
+              + (f"  params: {params}" if params else ""))
+    print("\nOptimizers (torch.optim; --set NAME=VALUE):")
+    for name, o in listing["optimizers"].items():
+        print(f"  {name}: {o['summary']}")
+        for h_name, h in o["hyperparams"].items():
+            print(f"      {h_name:<26} = {_show(h['default']):<14} {h['range']:<22} {h['help']}")
+    return 0

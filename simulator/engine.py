@@ -1,0 +1,152 @@
+"""simulate(): run one optimizer over one surface and record every step.
+
+Validation happens here, in Python, where values enter; the compiled loop ``_run`` then assumes
+valid input. One compiled loop serves every surface and optimizer: it dispatches on small integer
+ids, so there is one compilation (cached on disk) instead of one per surface × optimizer pair.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from simulator.errors import SimulatorError
+from simulator.kernels import optimizer_step
+from simulator.numerics import FUSED
+from simulator.optimizers import get_optimizer
+from simulator.surfaces import Surface, get_surface, surface_grad, surface_value
+from simulator.trajectory import DIVERGED, OK, Trajectory
+
+# A point this many view-widths from the view's centre has left for good: the run is diverging
+# even while its numbers are still finite.
+ESCAPE_VIEWS = 1e6
+MAX_STEPS = 10_000_000
+
+
+@njit(cache=True)
+def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, noise, add_noise, fused,
+         escape):
+    """Returns (xy, loss, grad, state, rows); rows < len(lrs) means the run diverged at row ``rows``."""
+    total = lrs.shape[0]
+    xy = np.empty((total, 2))
+    loss = np.empty(total)
+    grad = np.empty((total, 2))
+    states = np.empty((total, state0.shape[0]))
+    p = start.copy()
+    state = state0.copy()
+    g = np.empty(2)
+    centre_x, centre_y, radius = escape[0], escape[1], escape[2]
+    rows = 0
+    for k in range(total):
+        x, y = p[0], p[1]
+        if not (abs(x - centre_x) <= radius and abs(y - centre_y) <= radius):
+            break  # also catches NaN coordinates
+        value = surface_value(surface_id, x, y, surface_params)
+        gx, gy = surface_grad(surface_id, x, y, surface_params)
+        if add_noise:
+            gx += noise[k, 0]
+            gy += noise[k, 1]
+        if not (math.isfinite(value) and math.isfinite(gx) and math.isfinite(gy)):
+            break
+        g[0] = gx
+        g[1] = gy
+        xy[k, 0] = x
+        xy[k, 1] = y
+        loss[k] = value
+        grad[k, 0] = gx
+        grad[k, 1] = gy
+        states[k, :] = state
+        rows = k + 1
+        if k + 1 < total:
+            optimizer_step(kernel_id, p, g, lrs[k + 1], hp, state, fused)
+    return xy[:rows], loss[:rows], grad[:rows], states[:rows], rows
+
+
+def _check_start(start, surface: Surface) -> np.ndarray:
+    try:
+        x, y = (float(v) for v in start)
+    except (TypeError, ValueError):
+        raise SimulatorError(f"invalid start {start!r}: expected two numbers x, y") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise SimulatorError(f"invalid start {start!r}: coordinates must be finite")
+    centre_x, centre_y, radius = escape_box(surface)
+    if abs(x - centre_x) > radius or abs(y - centre_y) > radius:
+        raise SimulatorError(f"invalid start {start!r}: too far outside the view {surface.bounds}")
+    return np.array([x, y], dtype=np.float64)
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
+        if isinstance(steps, float) and steps.is_integer():
+            steps = int(steps)
+        else:
+            raise SimulatorError(f"invalid steps={steps!r}: expected a whole number")
+    if not 0 <= steps <= MAX_STEPS:
+        raise SimulatorError(f"invalid steps={steps}: must be between 0 and {MAX_STEPS}")
+    return int(steps)
+
+
+def _check_noise(noise) -> float:
+    try:
+        sigma = float(noise)
+    except (TypeError, ValueError):
+        raise SimulatorError(f"invalid noise={noise!r}: expected a number") from None
+    if not (math.isfinite(sigma) and sigma >= 0.0):
+        raise SimulatorError(f"invalid noise={noise!r}: must be a finite number >= 0")
+    return sigma
+
+
+def _noise(sigma: float, seed, rows: int) -> np.ndarray:
+    if sigma == 0.0:
+        return np.zeros((1, 2))
+    try:
+        generator = np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise SimulatorError(f"invalid seed={seed!r}: expected a non-negative whole number") from None
+    return generator.normal(0.0, sigma, size=(rows, 2))
+
+
+def escape_box(surface: Surface) -> np.ndarray:
+    xmin, xmax, ymin, ymax = surface.bounds
+    span = max(xmax - xmin, ymax - ymin)
+    return np.array([(xmin + xmax) / 2, (ymin + ymax) / 2, ESCAPE_VIEWS * span])
+
+
+def simulate(
+    surface="rosenbrock",
+    optimizer="Adam",
+    start=None,
+    steps=500,
+    hyperparams=None,
+    noise=0.0,
+    seed=None,
+    surface_params=None,
+    label="",
+) -> Trajectory:
+    """Run ``optimizer`` (a torch.optim name) on ``surface`` from ``start`` for ``steps`` steps.
+
+    ``hyperparams`` overrides torch's defaults (names as in torch). ``noise`` σ adds N(0, σ²) to
+    each gradient component, reproducibly for a given ``seed``. A run that leaves the finite world
+    stops there and reports ``diverged at step k``; bad arguments raise SimulatorError.
+    """
+    spec = get_optimizer(optimizer)
+    surf = get_surface(surface)
+    values = spec.resolve(hyperparams)
+    params = surf.params_array(surface_params)
+    start_point = _check_start(surf.default_start if start is None else start, surf)
+    steps = _check_steps(steps)
+    sigma = _check_noise(noise)
+    lrs = np.full(steps + 1, values["lr"], dtype=np.float64)
+    noise_rows = _noise(sigma, seed, steps + 1)
+    xy, loss, grad, state, rows = _run(
+        surf.surface_id, params, spec.kernel_id, spec.pack(values),
+        np.zeros(spec.state_size), start_point, lrs, noise_rows, sigma > 0.0, FUSED,
+        escape_box(surf),
+    )
+    diverged = rows <= steps
+    return Trajectory(
+        xy=xy, loss=loss, grad=grad, lr=lrs[:rows].copy(), state=state,
+        state_names=spec.state_names, surface=surf.name, optimizer=spec.name,
+        hyperparams=values, status=DIVERGED if diverged else OK,
+        diverged_at=rows if diverged else None, label=label or spec.name,
+    )

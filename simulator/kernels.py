@@ -1,0 +1,341 @@
+"""Numba update kernels: torch.optim's single-tensor CPU rules on a 2-D point, bit for bit.
+
+Every kernel has the same signature ``kernel(p, g, lr, hp, state, fused)``: it updates the point
+``p`` (2,) and the optimizer ``state`` (1-D float64) in place from the raw gradient ``g`` (2,).
+``hp`` is the float vector the registry packs (``simulator.optimizers``) in the order of each
+optimizer's hyperparameters, booleans as 0/1, pairs as two slots, ``None`` as NaN. ``lr`` is
+passed apart from ``hp`` because schedules change it every step.
+
+Each line mirrors one torch operation and its rounding; the rules are spelled out in
+../shared/reference/torch-optim-numerics.md (section 3). Scalar maths that torch does on Python
+floats is done here left to right in the same order, with ``cpow`` for every ``**``.
+"""
+
+import math
+
+from numba import njit
+
+from simulator.numerics import (
+    add_scaled,
+    addcdiv,
+    addcmul,
+    cpow,
+    lerp,
+    madd,
+    maximum,
+    sign,
+    to_f32,
+)
+
+
+@njit(cache=True)
+def _direction(g, i, maximize):
+    return -g[i] if maximize else g[i]
+
+
+@njit(cache=True)
+def _weight_decayed(gi, pi, weight_decay, fused):
+    # torch: grad = grad.add(param, alpha=weight_decay), only when weight_decay != 0
+    if weight_decay != 0.0:
+        return add_scaled(gi, pi, weight_decay, fused)
+    return gi
+
+
+# SGD. hp: lr, momentum, dampening, weight_decay, nesterov, maximize
+# state: [momentum_buffer_set, momentum_buffer x2]
+@njit(cache=True)
+def sgd_step(p, g, lr, hp, state, fused):
+    momentum, dampening, weight_decay = hp[1], hp[2], hp[3]
+    nesterov, maximize = hp[4] != 0.0, hp[5] != 0.0
+    first = state[0] == 0.0
+    for i in range(2):
+        gi = _weight_decayed(_direction(g, i, maximize), p[i], weight_decay, fused)
+        if momentum != 0.0:
+            if first:
+                buf = gi  # torch clones the first gradient: no dampening on step 1
+            else:
+                buf = madd(1.0 - dampening, gi, state[1 + i] * momentum, fused)
+            state[1 + i] = buf
+            gi = add_scaled(gi, buf, momentum, fused) if nesterov else buf
+        p[i] = add_scaled(p[i], gi, -lr, fused)
+    if momentum != 0.0:
+        state[0] = 1.0
+
+
+# Adam and AdamW. hp: lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled
+# state: [step, exp_avg x2, exp_avg_sq x2, max_exp_avg_sq x2]
+@njit(cache=True)
+def adam_step(p, g, lr, hp, state, fused):
+    beta1, beta2, eps, weight_decay = hp[1], hp[2], hp[3], hp[4]
+    amsgrad, maximize, decoupled = hp[5] != 0.0, hp[6] != 0.0, hp[7] != 0.0
+    state[0] += 1.0
+    t = state[0]
+    bias_correction1 = 1.0 - cpow(beta1, t)
+    bias_correction2 = 1.0 - cpow(beta2, t)
+    step_size = lr / bias_correction1
+    bias_correction2_sqrt = cpow(bias_correction2, 0.5)
+    for i in range(2):
+        gi = _direction(g, i, maximize)
+        if weight_decay != 0.0:
+            if decoupled:
+                p[i] = p[i] * (1.0 - lr * weight_decay)
+            else:
+                gi = add_scaled(gi, p[i], weight_decay, fused)
+        state[1 + i] = lerp(state[1 + i], gi, 1.0 - beta1, fused)
+        state[3 + i] = addcmul(state[3 + i] * beta2, gi, gi, 1.0 - beta2, fused)
+        second_moment = state[3 + i]
+        if amsgrad:
+            state[5 + i] = maximum(state[5 + i], state[3 + i])
+            second_moment = state[5 + i]
+        denom = math.sqrt(second_moment) / bias_correction2_sqrt + eps
+        p[i] = addcdiv(p[i], state[1 + i], denom, -step_size)
+
+
+# Adamax. hp: lr, beta1, beta2, eps, weight_decay, maximize
+# state: [step, exp_avg x2, exp_inf x2]
+@njit(cache=True)
+def adamax_step(p, g, lr, hp, state, fused):
+    beta1, beta2, eps, weight_decay, maximize = hp[1], hp[2], hp[3], hp[4], hp[5] != 0.0
+    state[0] += 1.0
+    clr = lr / (1.0 - cpow(beta1, state[0]))
+    for i in range(2):
+        gi = _weight_decayed(_direction(g, i, maximize), p[i], weight_decay, fused)
+        state[1 + i] = lerp(state[1 + i], gi, 1.0 - beta1, fused)
+        state[3 + i] = maximum(state[3 + i] * beta2, abs(gi) + eps)
+        p[i] = addcdiv(p[i], state[1 + i], state[3 + i], -clr)
+
+
+# Adagrad. hp: lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize
+# state: [step, sum x2]
+@njit(cache=True)
+def adagrad_step(p, g, lr, hp, state, fused):
+    lr_decay, weight_decay, initial_accumulator_value = hp[1], hp[2], hp[3]
+    eps, maximize = hp[4], hp[5] != 0.0
+    if state[0] == 0.0:  # torch fills the accumulator in __init__
+        state[1] = initial_accumulator_value
+        state[2] = initial_accumulator_value
+    state[0] += 1.0
+    clr = lr / (1.0 + (state[0] - 1.0) * lr_decay)
+    for i in range(2):
+        gi = _weight_decayed(_direction(g, i, maximize), p[i], weight_decay, fused)
+        state[1 + i] = addcmul(state[1 + i], gi, gi, 1.0, fused)
+        std = math.sqrt(state[1 + i]) + eps
+        p[i] = addcdiv(p[i], gi, std, -clr)
+
+
+# Adadelta. hp: lr, rho, eps, weight_decay, maximize
+# state: [step, square_avg x2, acc_delta x2]
+@njit(cache=True)
+def adadelta_step(p, g, lr, hp, state, fused):
+    rho, eps, weight_decay, maximize = hp[1], hp[2], hp[3], hp[4] != 0.0
+    state[0] += 1.0
+    for i in range(2):
+        gi = _weight_decayed(_direction(g, i, maximize), p[i], weight_decay, fused)
+        state[1 + i] = addcmul(state[1 + i] * rho, gi, gi, 1.0 - rho, fused)
+        std = math.sqrt(state[1 + i] + eps)
+        delta = (math.sqrt(state[3 + i] + eps) / std) * gi
+        state[3 + i] = addcmul(state[3 + i] * rho, delta, delta, 1.0 - rho, fused)
+        p[i] = add_scaled(p[i], delta, -lr, fused)
+
+
+# ASGD. hp: lr, lambd, alpha, t0, weight_decay, maximize
+# state: [step, eta, mu, ax x2]; eta and mu are float32 in torch (default-dtype scalars)
+@njit(cache=True)
+def asgd_step(p, g, lr, hp, state, fused):
+    lambd, alpha, t0, weight_decay, maximize = hp[1], hp[2], hp[3], hp[4], hp[5] != 0.0
+    if state[0] == 0.0:
+        state[1] = to_f32(lr)
+        state[2] = 1.0
+    state[0] += 1.0
+    t = state[0]
+    eta, mu = state[1], state[2]
+    for i in range(2):
+        gi = _weight_decayed(_direction(g, i, maximize), p[i], weight_decay, fused)
+        p[i] = p[i] * (1.0 - lambd * eta)
+        p[i] = add_scaled(p[i], gi, -eta, fused)
+        if mu != 1.0:
+            state[3 + i] = state[3 + i] + (p[i] - state[3 + i]) * mu
+        else:
+            state[3 + i] = p[i]
+    state[1] = to_f32(lr / cpow(1.0 + lambd * lr * t, alpha))
+    state[2] = to_f32(1.0 / max(1.0, t - t0))
+
+
+# NAdam. hp: lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize
+# state: [step, mu_product, exp_avg x2, exp_avg_sq x2]; mu_product is float32 in torch
+@njit(cache=True)
+def nadam_step(p, g, lr, hp, state, fused):
+    beta1, beta2, eps, weight_decay = hp[1], hp[2], hp[3], hp[4]
+    momentum_decay, decoupled, maximize = hp[5], hp[6] != 0.0, hp[7] != 0.0
+    if state[0] == 0.0:
+        state[1] = 1.0
+    state[0] += 1.0
+    t = state[0]
+    bias_correction2 = 1.0 - cpow(beta2, t)
+    mu = beta1 * (1.0 - 0.5 * cpow(0.96, t * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * cpow(0.96, (t + 1.0) * momentum_decay))
+    state[1] = to_f32(state[1] * to_f32(mu))
+    mu_product = state[1]
+    mu_product_next = mu_product * mu_next
+    grad_coefficient = -lr * (1.0 - mu) / (1.0 - mu_product)
+    momentum_coefficient = (-lr * mu_next) / (1.0 - mu_product_next)
+    for i in range(2):
+        gi = _direction(g, i, maximize)
+        if weight_decay != 0.0:
+            if decoupled:
+                p[i] = p[i] * (1.0 - lr * weight_decay)
+            else:
+                gi = add_scaled(gi, p[i], weight_decay, fused)
+        state[2 + i] = lerp(state[2 + i], gi, 1.0 - beta1, fused)
+        state[4 + i] = addcmul(state[4 + i] * beta2, gi, gi, 1.0 - beta2, fused)
+        denom = math.sqrt(state[4 + i] / bias_correction2) + eps
+        p[i] = addcdiv(p[i], gi, denom, grad_coefficient)
+        p[i] = addcdiv(p[i], state[2 + i], denom, momentum_coefficient)
+
+
+# RAdam. hp: lr, beta1, beta2, eps, weight_decay, decoupled, maximize
+# state: [step, exp_avg x2, exp_avg_sq x2]
+@njit(cache=True)
+def radam_step(p, g, lr, hp, state, fused):
+    beta1, beta2, eps, weight_decay = hp[1], hp[2], hp[3], hp[4]
+    decoupled, maximize = hp[5] != 0.0, hp[6] != 0.0
+    state[0] += 1.0
+    t = state[0]
+    bias_correction1 = 1.0 - cpow(beta1, t)
+    bias_correction2 = 1.0 - cpow(beta2, t)
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    rho_t = rho_inf - 2.0 * t * cpow(beta2, t) / bias_correction2
+    rectified = rho_t > 5.0
+    rect = 0.0
+    if rectified:
+        rect = cpow(
+            (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t),
+            0.5,
+        )
+    for i in range(2):
+        gi = _direction(g, i, maximize)
+        if weight_decay != 0.0:
+            if decoupled:
+                p[i] = p[i] * (1.0 - lr * weight_decay)
+            else:
+                gi = add_scaled(gi, p[i], weight_decay, fused)
+        state[1 + i] = lerp(state[1 + i], gi, 1.0 - beta1, fused)
+        state[3 + i] = addcmul(state[3 + i] * beta2, gi, gi, 1.0 - beta2, fused)
+        corrected_avg = state[1 + i] / bias_correction1
+        if rectified:
+            # torch: python float / tensor is computed as reciprocal() * float
+            adaptive = (1.0 / (math.sqrt(state[3 + i]) + eps)) * cpow(bias_correction2, 0.5)
+            p[i] = p[i] - ((corrected_avg * lr) * adaptive) * rect
+        else:
+            p[i] = p[i] - corrected_avg * lr
+
+
+# RMSprop. hp: lr, alpha, eps, weight_decay, momentum, centered, maximize
+# state: [step, square_avg x2, momentum_buffer x2, grad_avg x2]
+@njit(cache=True)
+def rmsprop_step(p, g, lr, hp, state, fused):
+    alpha, eps, weight_decay, momentum = hp[1], hp[2], hp[3], hp[4]
+    centered, maximize = hp[5] != 0.0, hp[6] != 0.0
+    state[0] += 1.0
+    for i in range(2):
+        gi = _weight_decayed(_direction(g, i, maximize), p[i], weight_decay, fused)
+        state[1 + i] = addcmul(state[1 + i] * alpha, gi, gi, 1.0 - alpha, fused)
+        if centered:
+            state[5 + i] = lerp(state[5 + i], gi, 1.0 - alpha, fused)
+            avg = math.sqrt(addcmul(state[1 + i], state[5 + i], state[5 + i], -1.0, fused))
+        else:
+            avg = math.sqrt(state[1 + i])
+        avg = avg + eps
+        if momentum > 0.0:
+            state[3 + i] = addcdiv(state[3 + i] * momentum, gi, avg, 1.0)
+            p[i] = add_scaled(p[i], state[3 + i], -lr, fused)
+        else:
+            p[i] = addcdiv(p[i], gi, avg, -lr)
+
+
+# Rprop. hp: lr, etaminus, etaplus, step_size_min, step_size_max, maximize
+# state: [step, prev x2, step_size x2]
+@njit(cache=True)
+def rprop_step(p, g, lr, hp, state, fused):
+    etaminus, etaplus, step_size_min, step_size_max = hp[1], hp[2], hp[3], hp[4]
+    maximize = hp[5] != 0.0
+    if state[0] == 0.0:  # the step size starts at the lr of the first step, then ignores lr
+        state[3] = lr
+        state[4] = lr
+    state[0] += 1.0
+    for i in range(2):
+        gi = _direction(g, i, maximize)
+        agreement = sign(gi * state[1 + i])
+        if agreement > 0.0:
+            factor = etaplus
+        elif agreement < 0.0:
+            factor = etaminus
+        else:
+            factor = 1.0
+        step_size = state[3 + i] * factor
+        state[3 + i] = min(max(step_size, step_size_min), step_size_max)
+        if factor == etaminus:  # torch compares the factor by value, quirk included
+            gi = 0.0
+        p[i] = addcmul(p[i], sign(gi), state[3 + i], -1.0, fused)
+        state[1 + i] = gi
+
+
+# Adafactor on a (2,) vector: not element-wise (uses the RMS of the point and of the update).
+# hp: lr, beta2_decay, eps1 (NaN = machine epsilon), eps2, d, weight_decay, maximize
+# state: [step, variance x2]
+@njit(cache=True)
+def adafactor_step(p, g, lr, hp, state, fused):
+    beta2_decay, eps1, eps2, d, weight_decay = hp[1], hp[2], hp[3], hp[4], hp[5]
+    maximize = hp[6] != 0.0
+    if eps1 != eps1:
+        eps1 = 2.220446049250313e-16  # torch.finfo(float64).eps
+    state[0] += 1.0
+    t = state[0]
+    one_minus_beta2_t = cpow(t, beta2_decay)
+    rho_t = min(lr, 1.0 / cpow(t, 0.5))
+    root_n = cpow(2.0, 0.5)
+    point_norm = math.sqrt(madd(p[1], p[1], p[0] * p[0], fused))
+    alpha = max(eps2, point_norm / root_n) * rho_t
+    if weight_decay != 0.0:
+        for i in range(2):
+            p[i] = p[i] * (1.0 - lr * weight_decay)
+    update = [0.0, 0.0]
+    for i in range(2):
+        gi = _direction(g, i, maximize)
+        state[1 + i] = lerp(state[1 + i], gi * gi, one_minus_beta2_t, fused)
+        update[i] = (1.0 / math.sqrt(max(state[1 + i], eps1 * eps1))) * gi
+    update_norm = math.sqrt(madd(update[1], update[1], update[0] * update[0], fused))
+    denom = max(1.0, update_norm / (root_n * d))
+    for i in range(2):
+        p[i] = add_scaled(p[i], update[i], -alpha / denom, fused)
+
+
+# Kernel ids, used by the compiled engine to dispatch without one compiled variant per optimizer.
+SGD, ADAM, ADAMAX, ADAGRAD, ADADELTA, ASGD, NADAM, RADAM, RMSPROP, RPROP, ADAFACTOR = range(11)
+
+
+@njit(cache=True)
+def optimizer_step(kernel_id, p, g, lr, hp, state, fused):
+    """Apply one step of the optimizer ``kernel_id``; see the module docstring."""
+    if kernel_id == SGD:
+        sgd_step(p, g, lr, hp, state, fused)
+    elif kernel_id == ADAM:
+        adam_step(p, g, lr, hp, state, fused)
+    elif kernel_id == ADAMAX:
+        adamax_step(p, g, lr, hp, state, fused)
+    elif kernel_id == ADAGRAD:
+        adagrad_step(p, g, lr, hp, state, fused)
+    elif kernel_id == ADADELTA:
+        adadelta_step(p, g, lr, hp, state, fused)
+    elif kernel_id == ASGD:
+        asgd_step(p, g, lr, hp, state, fused)
+    elif kernel_id == NADAM:
+        nadam_step(p, g, lr, hp, state, fused)
+    elif kernel_id == RADAM:
+        radam_step(p, g, lr, hp, state, fused)
+    elif kernel_id == RMSPROP:
+        rmsprop_step(p, g, lr, hp, state, fused)
+    elif kernel_id == RPROP:
+        rprop_step(p, g, lr, hp, state, fused)
+    elif kernel_id == ADAFACTOR:
+        adafactor_step(p, g, lr, hp, state, fused)

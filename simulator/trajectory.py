@@ -1,0 +1,216 @@
+"""Trajectory: the recorded run of one optimizer on one surface, and its CSV form.
+
+The CSV is plain (header first, one row per recorded point) so that pandas, numpy and spreadsheets
+read it as it is. Columns: ``step,x,y,loss,grad_x,grad_y,lr``, then one column per optimizer state
+slot (``state_exp_avg_x``, ...), then the run's description repeated on every row (``run``,
+``surface``, ``optimizer``, ``hyperparams`` as JSON, ``status``): the same shape as the long format
+that holds several runs. Floats are written with ``repr``, the shortest text that reads back to the
+same bits.
+"""
+
+import contextlib
+import csv
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.errors import SimulatorError
+
+CORE_COLUMNS = ("step", "x", "y", "loss", "grad_x", "grad_y", "lr")
+RUN_COLUMNS = ("run", "surface", "optimizer", "hyperparams", "status")
+STATE_PREFIX = "state_"
+
+OK, DIVERGED = "ok", "diverged"
+
+
+@dataclass
+class Trajectory:
+    """Row k holds the point after k steps (row 0: the start).
+
+    ``grad[k]`` is the gradient the optimizer received at row k (noise included; the last row holds
+    the gradient at the final point), ``lr[k]`` the learning rate step k used (row 0: the initial
+    one), ``state[k]`` the optimizer state after step k, one column per ``state_names`` entry.
+    """
+
+    xy: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    lr: np.ndarray
+    state: np.ndarray
+    state_names: tuple[str, ...]
+    surface: str
+    optimizer: str
+    hyperparams: dict = field(default_factory=dict)
+    status: str = OK
+    diverged_at: int | None = None
+    label: str = ""
+
+    @property
+    def steps(self) -> int:
+        """Number of steps recorded (rows − 1)."""
+        return len(self.xy) - 1
+
+    @property
+    def message(self) -> str:
+        if self.status == DIVERGED:
+            return f"diverged at step {self.diverged_at}"
+        return f"completed {self.steps} steps"
+
+    @property
+    def final(self) -> tuple[float, float]:
+        return float(self.xy[-1, 0]), float(self.xy[-1, 1])
+
+    @property
+    def run_label(self) -> str:
+        return self.label or self.optimizer
+
+    def state_column(self, name: str) -> np.ndarray:
+        return self.state[:, self.state_names.index(name)]
+
+    # ---- CSV -----------------------------------------------------------------------------------
+
+    def header(self) -> list[str]:
+        return [*CORE_COLUMNS, *(STATE_PREFIX + n for n in self.state_names), *RUN_COLUMNS]
+
+    def csv_rows(self, header: list[str] | None = None):
+        """The rows of this trajectory under ``header`` (a superset of ours leaves blanks)."""
+        header = header or self.header()
+        run_values = {
+            "run": self.run_label,
+            "surface": self.surface,
+            "optimizer": self.optimizer,
+            "hyperparams": json.dumps(_jsonable(self.hyperparams), sort_keys=True),
+            "status": self.message if self.status == DIVERGED else OK,
+        }
+        columns = {
+            "x": self.xy[:, 0], "y": self.xy[:, 1], "loss": self.loss,
+            "grad_x": self.grad[:, 0], "grad_y": self.grad[:, 1], "lr": self.lr,
+        }
+        for index, name in enumerate(self.state_names):
+            columns[STATE_PREFIX + name] = self.state[:, index]
+        for k in range(len(self.xy)):
+            row = []
+            for name in header:
+                if name == "step":
+                    row.append(str(k))
+                elif name in columns:
+                    row.append(repr(float(columns[name][k])))
+                else:
+                    row.append(run_values.get(name, ""))
+            yield row
+
+    def to_csv(self, path) -> None:
+        """Write atomically: a failed write leaves no partial file behind."""
+        write_csv_atomically(path, self.header(), self.csv_rows())
+
+    @classmethod
+    def from_csv(cls, path) -> "Trajectory":
+        runs = read_csv_runs(path)
+        if len(runs) != 1:
+            raise SimulatorError(f"{path}: holds {len(runs)} runs; use read_csv_runs()")
+        return runs[0]
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def write_csv_atomically(path, header, rows) -> None:
+    """Write ``rows`` under ``header`` to ``path`` through a temporary file and a rename."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".optiscope-", suffix=".csv.tmp", dir=directory)
+    except OSError as error:
+        raise SimulatorError(f"cannot write '{path}': {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "w", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(temporary, path)
+    except OSError as error:
+        _remove_quietly(temporary)
+        raise SimulatorError(f"cannot write '{path}': {error.strerror or error}") from None
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def read_csv_runs(path) -> list[Trajectory]:
+    """Every run in a trajectory CSV (one, or several in the long format), in file order."""
+    try:
+        with open(path, newline="") as source:
+            table = list(csv.reader(source))
+    except (OSError, UnicodeDecodeError) as error:
+        raise SimulatorError(f"cannot read '{path}': {getattr(error, 'strerror', None) or error}") from None
+    if not table:
+        raise SimulatorError(f"{path}: empty file, expected a header line")
+    header = table[0]
+    missing = [c for c in CORE_COLUMNS if c not in header]
+    if missing:
+        raise SimulatorError(f"{path}: missing column(s) {', '.join(missing)}")
+    index = {name: i for i, name in enumerate(header)}
+    groups: dict[str, list[list[str]]] = {}
+    for line_number, row in enumerate(table[1:], start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise SimulatorError(f"{path}: line {line_number} has {len(row)} fields, expected {len(header)}")
+        run = row[index["run"]] if "run" in index else ""
+        groups.setdefault(run, []).append(row)
+    if not groups:
+        raise SimulatorError(f"{path}: no data rows")
+    return [_run_from_rows(path, header, index, rows) for rows in groups.values()]
+
+
+def _run_from_rows(path, header, index, rows) -> Trajectory:
+    def numbers(name):
+        try:
+            return np.array([float(r[index[name]]) for r in rows], dtype=np.float64)
+        except ValueError:
+            raise SimulatorError(f"{path}: column '{name}' holds a value that is not a number") from None
+
+    state_names = tuple(
+        h[len(STATE_PREFIX):] for h in header
+        if h.startswith(STATE_PREFIX) and all(r[index[h]] != "" for r in rows)
+    )
+    first = rows[0]
+
+    def text(name, default=""):
+        return first[index[name]] if name in index else default
+
+    try:
+        hyperparams = json.loads(text("hyperparams") or "{}")
+    except json.JSONDecodeError:
+        raise SimulatorError(f"{path}: column 'hyperparams' is not valid JSON") from None
+    hyperparams = {k: tuple(v) if isinstance(v, list) else v for k, v in hyperparams.items()}
+    status_text = text("status", OK)
+    diverged_at = None
+    status = OK
+    if status_text.startswith("diverged at step "):
+        status, diverged_at = DIVERGED, int(status_text.rsplit(" ", 1)[1])
+    state = np.column_stack([numbers(STATE_PREFIX + n) for n in state_names]) if state_names \
+        else np.zeros((len(rows), 0))
+    xy = np.column_stack([numbers("x"), numbers("y")])
+    grad = np.column_stack([numbers("grad_x"), numbers("grad_y")])
+    if not all(math.isfinite(v) for v in xy.ravel()):
+        raise SimulatorError(f"{path}: non-finite coordinates")
+    return Trajectory(
+        xy=xy, loss=numbers("loss"), grad=grad, lr=numbers("lr"), state=state,
+        state_names=state_names, surface=text("surface"), optimizer=text("optimizer"),
+        hyperparams=hyperparams, status=status, diverged_at=diverged_at, label=text("run"),
+    )
