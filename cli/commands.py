@@ -8,6 +8,7 @@ import sys
 from cli.values import parse_point, parse_settings, parse_value
 from simulator import OPTIMIZERS, SURFACES, simulate
 from simulator.errors import SimulatorError
+from simulator.optimizers import BOOL
 from simulator.trajectory import DIVERGED
 
 
@@ -52,16 +53,15 @@ def run_simulate(args) -> int:
         surface_params=parse_settings(args.surface_set, "--surface-set"),
     )
     trajectory.to_csv(args.out)
+    if trajectory.status == DIVERGED:  # may have no finite row at all: no final point to show
+        print(f"{trajectory.message} ({len(trajectory.xy)} finite rows written to {args.out})",
+              file=sys.stderr)
+        return 0
     x, y = trajectory.final
-    summary = (
+    print(
         f"{trajectory.optimizer} on {trajectory.surface}: {trajectory.steps} steps, "
         f"final ({x:.6g}, {y:.6g}), loss {trajectory.loss[-1]:.6g} -> {args.out}"
     )
-    if trajectory.status == DIVERGED:
-        print(f"{trajectory.message} ({trajectory.steps + 1} finite rows written to {args.out})",
-              file=sys.stderr)
-    else:
-        print(summary)
     return 0
 
 
@@ -84,7 +84,7 @@ def _listing() -> dict:
                 h.name: {
                     "default": h.default,
                     "kind": h.kind,
-                    "range": h.range_text(),
+                    "range": "true or false" if h.kind == BOOL else h.range_text(),
                     "minimum": h.minimum,
                     "maximum": h.maximum,
                     "scale": h.scale,

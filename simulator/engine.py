@@ -55,7 +55,8 @@ def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, noise, a
         loss[k] = value
         grad[k, 0] = gx
         grad[k, 1] = gy
-        states[k, :] = state
+        for slot in range(state.shape[0]):
+            states[k, slot] = state[slot]
         rows = k + 1
         if k + 1 < total:
             optimizer_step(kernel_id, p, g, lrs[k + 1], hp, state, fused)

@@ -1,0 +1,1 @@
+"""OptiScope's training engine: real PyTorch training, headless (torch, numpy, scikit-learn; never Qt)."""
