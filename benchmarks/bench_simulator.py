@@ -60,7 +60,8 @@ def torch_analytic_run(steps: int) -> None:
     path = np.empty((steps + 1, 2))
     for k in range(steps):
         x, y = point.detach().numpy()
-        point.grad = torch.tensor([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)], dtype=torch.float64)
+        gradient = [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)]
+        point.grad = torch.tensor(gradient, dtype=torch.float64)
         path[k] = (x, y)
         optimizer.step()
 
@@ -91,8 +92,9 @@ def main() -> None:
     autograd = best_rate(torch_autograd_run, 5_000, 3)
     analytic = best_rate(torch_analytic_run, 5_000, 3)
     print(f"torch {torch.__version__}, threads=1, CPU: {os.cpu_count()} cores")
-    print(f"simulator Adam/Rosenbrock, 20k steps recorded: {ours:12,.0f} steps/s ({1e9 / ours:.0f} ns/step)")
-    print(f"simulator Adam/Rosenbrock, 1M steps recorded:  {ours_long:12,.0f} steps/s ({1e9 / ours_long:.0f} ns/step)")
+    for label, rate in (("20k", ours), ("1M ", ours_long)):
+        print(f"simulator Adam/Rosenbrock, {label} steps recorded: {rate:12,.0f} steps/s"
+              f" ({1e9 / rate:.0f} ns/step)")
     print(f"torch.optim.Adam loop with autograd:           {autograd:12,.0f} steps/s"
           f"  -> ratio {ours / autograd:,.0f}x (1M: {ours_long / autograd:,.0f}x)")
     print(f"torch.optim.Adam loop, analytic grad:          {analytic:12,.0f} steps/s"

@@ -8,7 +8,6 @@ import sys
 from cli.values import parse_point, parse_settings, parse_value
 from simulator import OPTIMIZERS, SURFACES, simulate
 from simulator.errors import SimulatorError
-from simulator.optimizers import BOOL
 from simulator.trajectory import DIVERGED
 
 
@@ -34,6 +33,8 @@ def _check_writable(path: str) -> None:
     directory = os.path.dirname(os.path.abspath(path)) or "."
     if os.path.isdir(path):
         raise SimulatorError(f"--out '{path}' is a directory")
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise SimulatorError(f"--out '{path}': '{directory}' is not a directory")
     if not os.path.isdir(directory):
         raise SimulatorError(f"--out '{path}': directory '{directory}' does not exist")
     if not os.access(directory, os.W_OK):
@@ -53,7 +54,7 @@ def run_simulate(args) -> int:
         surface_params=parse_settings(args.surface_set, "--surface-set"),
     )
     trajectory.to_csv(args.out)
-    if trajectory.status == DIVERGED:  # may have no finite row at all: no final point to show
+    if trajectory.status == DIVERGED:
         print(f"{trajectory.message} ({len(trajectory.xy)} finite rows written to {args.out})",
               file=sys.stderr)
         return 0
@@ -84,7 +85,7 @@ def _listing() -> dict:
                 h.name: {
                     "default": h.default,
                     "kind": h.kind,
-                    "range": "true or false" if h.kind == BOOL else h.range_text(),
+                    "range": h.range_text(),
                     "minimum": h.minimum,
                     "maximum": h.maximum,
                     "scale": h.scale,

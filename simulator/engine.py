@@ -144,6 +144,10 @@ def simulate(
         np.zeros(spec.state_size), start_point, lrs, noise_rows, sigma > 0.0, FUSED,
         escape_box(surf),
     )
+    if rows == 0:
+        raise SimulatorError(
+            f"invalid start {tuple(start_point)}: the loss or gradient of {surf.name} is not finite there"
+        )
     diverged = rows <= steps
     return Trajectory(
         xy=xy, loss=loss, grad=grad, lr=lrs[:rows].copy(), state=state,

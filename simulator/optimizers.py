@@ -49,6 +49,8 @@ class HyperParam:
         return 2 if self.kind == PAIR else 1
 
     def range_text(self) -> str:
+        if self.kind == BOOL:
+            return "true or false"
         parts = []
         if self.minimum is not None:
             parts.append(f"{'>=' if self.include_minimum else '>'} {self.minimum:g}")

@@ -123,6 +123,16 @@ def _jsonable(value):
     return value
 
 
+def _current_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any thread starts
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _current_umask()
+
+
 def write_csv_atomically(path, header, rows) -> None:
     """Write ``rows`` under ``header`` to ``path`` through a temporary file and a rename."""
     path = os.fspath(path)
@@ -132,6 +142,8 @@ def write_csv_atomically(path, header, rows) -> None:
     except OSError as error:
         raise SimulatorError(f"cannot write '{path}': {error.strerror or error}") from None
     try:
+        # mkstemp creates the file private (0600); a CSV should get the usual permissions
+        os.chmod(temporary, 0o666 & ~_UMASK)
         with os.fdopen(handle, "w", newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(header)

@@ -184,3 +184,18 @@ def test_registry_defaults_are_torchs(name):
             assert h.default == default or (math.isclose(h.default, default)), h.name
     ignored = {"self", "params", "foreach", "differentiable", "capturable", "fused"}
     assert set(signature.parameters) - ignored == set(spec.hyperparam_names)
+
+
+def test_fused_multiply_add_detection_agrees_with_torch():
+    from simulator.numerics import FUSED, fma
+
+    generator = np.random.default_rng(0)
+    for _ in range(10_000):
+        a, b, w = generator.normal(size=3) * np.array([1.0, 1.0, 0.2])
+        fused, plain = fma(w, b - a, a), w * (b - a) + a
+        if fused != plain:
+            break
+    else:
+        pytest.fail("no sample tells fused from plain multiply-add")
+    theirs = torch.tensor([a], dtype=torch.float64).lerp_(torch.tensor([b], dtype=torch.float64), float(w)).item()
+    assert theirs == (fused if FUSED else plain)
