@@ -1,0 +1,589 @@
+"""Learning-rate schedules, exact to torch.optim.lr_scheduler, and the SCHEDULES registry.
+
+torch's schedulers do their arithmetic on Python floats kept in the optimizer's param group; the
+classes below replay that arithmetic on a one-group stand-in (``_Group``) in the same order, with
+the same recursive forms, the same construction side effects (``initial_lr``, momentum written at
+construction) and SequentialLR's undo-and-restart dance, so the sequences agree bit for bit.
+Everything except ReduceLROnPlateau depends on the step count only and is computed ahead of the
+run (``schedule_arrays``); ReduceLROnPlateau watches the loss, so the compiled engine runs it
+(``PLATEAU_*`` below describe its parameter vector).
+
+Momentum cycling (CyclicLR, OneCycleLR): torch writes ``betas[0]`` for optimizers that have betas
+and ``momentum`` otherwise; the arrays carry it per step and the engine writes it into the
+optimizer's hyperparameter slot before each step.
+"""
+
+import math
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.errors import SimulatorError
+from simulator.optimizers import BOOL, FLOAT, HyperParam, OptimizerSpec
+
+INT, CHOICE, INT_LIST, SCHEDULE_LIST = "int", "choice", "int_list", "schedule_list"
+
+
+class _Group(dict):
+    """The single param group torch's schedulers read and write."""
+
+
+class _Scheduler:
+    """torch.optim.lr_scheduler.LRScheduler, for one param group and last_epoch=-1."""
+
+    def __init__(self, group: _Group):
+        self.group = group
+        group.setdefault("initial_lr", group["lr"])
+        self.base_lr = group["initial_lr"]
+        self.last_epoch = -1
+        self.initial_step()
+
+    def initial_step(self):
+        self.step_count = 0
+        self.is_initial = True
+        self.step()
+        self.is_initial = False
+
+    def step(self):
+        self.step_count += 1
+        self.update_lr()
+
+    def update_lr(self, epoch=None):
+        if epoch is None:
+            self.last_epoch += 1
+            value = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            value = self.closed_form_lr() if hasattr(self, "closed_form_lr") else self.get_lr()
+        self.group["lr"] = value
+
+    def get_lr(self) -> float:
+        raise NotImplementedError
+
+
+class StepLR(_Scheduler):
+    def __init__(self, group, step_size, gamma=0.1):
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(group)
+
+    def get_lr(self):
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self.group["lr"]
+        return self.group["lr"] * self.gamma
+
+    def closed_form_lr(self):
+        return self.base_lr * self.gamma ** (self.last_epoch // self.step_size)
+
+
+class MultiStepLR(_Scheduler):
+    def __init__(self, group, milestones, gamma=0.1):
+        self.milestones, self.gamma = Counter(milestones), gamma
+        super().__init__(group)
+
+    def get_lr(self):
+        if self.last_epoch not in self.milestones:
+            return self.group["lr"]
+        return self.group["lr"] * self.gamma ** self.milestones[self.last_epoch]
+
+    def closed_form_lr(self):
+        milestones = sorted(self.milestones.elements())
+        return self.base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
+
+
+class ConstantLR(_Scheduler):
+    def __init__(self, group, factor=1.0 / 3, total_iters=5):
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(group)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return self.group["lr"] * self.factor
+        if self.last_epoch != self.total_iters:
+            return self.group["lr"]
+        return self.group["lr"] * (1.0 / self.factor)
+
+    def closed_form_lr(self):
+        return self.base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+
+
+class LinearLR(_Scheduler):
+    def __init__(self, group, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(group)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return self.group["lr"] * self.start_factor
+        if self.is_initial or self.last_epoch > self.total_iters:
+            return self.group["lr"]
+        rise = self.end_factor - self.start_factor
+        return self.group["lr"] * (
+            1.0 + rise / (self.total_iters * self.start_factor + (self.last_epoch - 1) * rise)
+        )
+
+    def closed_form_lr(self):
+        progress = min(self.total_iters, self.last_epoch)
+        return self.base_lr * (
+            self.start_factor + (self.end_factor - self.start_factor) * progress / self.total_iters
+        )
+
+
+class ExponentialLR(_Scheduler):
+    def __init__(self, group, gamma):
+        self.gamma = gamma
+        super().__init__(group)
+
+    def get_lr(self):
+        return self.group["lr"] if self.is_initial else self.group["lr"] * self.gamma
+
+    def closed_form_lr(self):
+        return self.base_lr * self.gamma**self.last_epoch
+
+
+class PolynomialLR(_Scheduler):
+    def __init__(self, group, total_iters=5, power=1.0):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(group)
+
+    def get_lr(self):
+        if self.is_initial or self.last_epoch > self.total_iters:
+            return self.group["lr"]
+        decay_factor = (
+            (1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)
+        ) ** self.power
+        return self.group["lr"] * decay_factor
+
+    def closed_form_lr(self):
+        return self.base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+
+
+class CosineAnnealingLR(_Scheduler):
+    def __init__(self, group, T_max, eta_min=0.0):
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(group)
+
+    def get_lr(self):
+        lr, eta_min, t_max = self.group["lr"], self.eta_min, self.T_max
+        if self.is_initial:
+            return lr
+        if self.step_count == 1 and self.last_epoch > 0:
+            return eta_min + (self.base_lr - eta_min) * (1 + math.cos(self.last_epoch * math.pi / t_max)) / 2
+        if (self.last_epoch - 1 - t_max) % (2 * t_max) == 0:
+            return lr + (self.base_lr - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+        return (
+            (1 + math.cos(math.pi * self.last_epoch / t_max))
+            / (1 + math.cos(math.pi * (self.last_epoch - 1) / t_max))
+            * (lr - eta_min)
+            + eta_min
+        )
+
+    def closed_form_lr(self):
+        return self.eta_min + (self.base_lr - self.eta_min) * (
+            1 + math.cos(math.pi * self.last_epoch / self.T_max)
+        ) / 2
+
+
+class CosineAnnealingWarmRestarts(_Scheduler):
+    def __init__(self, group, T_0, T_mult=1, eta_min=0.0):
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = -1
+        super().__init__(group)
+
+    def get_lr(self):
+        cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        return self.eta_min + (self.base_lr - self.eta_min) * cosine / 2
+
+    def step(self):
+        self.step_count += 1
+        if self.last_epoch < 0:
+            epoch = 0
+            self.T_i, self.T_cur = self.T_0, 0
+        else:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        self.last_epoch = epoch
+        self.group["lr"] = self.get_lr()
+
+
+def _set_momentum(group: _Group, value: float) -> None:
+    if "betas" in group:
+        group["betas"] = (value, group["betas"][1])
+    else:
+        group["momentum"] = value
+
+
+class CyclicLR(_Scheduler):
+    def __init__(self, group, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8, max_momentum=0.9):
+        group["lr"] = base_lr
+        self.max_lr = max_lr
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        self.mode, self.gamma = mode, gamma
+        self.scale_mode = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}[mode]
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.base_momentum, self.max_momentum = base_momentum, max_momentum
+            _set_momentum(group, max_momentum)
+        super().__init__(group)
+        self.base_lr = base_lr  # torch replaces base_lrs after its constructor's first step
+
+    def scale_fn(self, x):
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self):
+        base_lr = self.base_lr
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale_at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        lr = base_lr + (self.max_lr - base_lr) * scale_factor * self.scale_fn(scale_at)
+        if self.cycle_momentum:
+            base_height = (self.max_momentum - self.base_momentum) * scale_factor
+            _set_momentum(self.group, self.max_momentum - base_height * self.scale_fn(scale_at))
+        return lr
+
+
+class OneCycleLR(_Scheduler):
+    def __init__(self, group, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False):
+        self.total_steps = total_steps if total_steps is not None else epochs * steps_per_epoch
+        total = self.total_steps
+        if three_phase:
+            self.phases = [
+                (float(pct_start * total) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (float(2 * pct_start * total) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (total - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        else:
+            self.phases = [
+                (float(pct_start * total) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (total - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+        self.anneal_strategy = anneal_strategy
+        group["initial_lr"] = max_lr / div_factor
+        group["max_lr"] = max_lr
+        group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            _set_momentum(group, max_momentum)
+            group["max_momentum"], group["base_momentum"] = max_momentum, base_momentum
+        super().__init__(group)
+
+    def anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            cos_out = math.cos(math.pi * pct) + 1
+            return end + (start - end) / 2.0 * cos_out
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        step_num = self.last_epoch
+        if step_num > self.total_steps:
+            raise SimulatorError(
+                f"OneCycleLR: stepped {step_num} times but total_steps is {self.total_steps}"
+            )
+        start_step = 0.0
+        for i, (end_step, start_lr, end_lr, start_momentum, end_momentum) in enumerate(self.phases):
+            if step_num <= end_step or i == len(self.phases) - 1:
+                pct = (step_num - start_step) / (end_step - start_step)
+                lr = self.anneal(self.group[start_lr], self.group[end_lr], pct)
+                if self.cycle_momentum:
+                    momentum = self.anneal(self.group[start_momentum], self.group[end_momentum], pct)
+                    _set_momentum(self.group, momentum)
+                return lr
+            start_step = end_step
+        raise AssertionError("unreachable: the last phase always matches")
+
+
+class SequentialLR:
+    def __init__(self, group, schedulers, milestones):
+        self.group, self.schedulers, self.milestones = group, schedulers, milestones
+        self.last_epoch = 0
+        group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            scheduler.last_epoch -= 1
+        schedulers[bisect_right(milestones, 0)].initial_step()
+
+    def step(self):
+        self.last_epoch += 1
+        index = bisect_right(self.milestones, self.last_epoch)
+        scheduler = self.schedulers[index]
+        if index > 0 and self.milestones[index - 1] == self.last_epoch:
+            scheduler.update_lr(0)
+        else:
+            scheduler.step()
+
+
+# ---- the registry ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleParam(HyperParam):
+    """A scheduler argument: a HyperParam that may also be an int, a choice or a list."""
+
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    may_be_none: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    summary: str
+    params: tuple[ScheduleParam, ...]
+    build: type
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def param(self, name: str) -> ScheduleParam:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise SimulatorError(f"{self.name} has no parameter '{name}'; valid: {', '.join(self.param_names)}")
+
+    def resolve(self, overrides: dict | None, steps: int | None = None) -> dict:
+        """Defaults merged with ``overrides`` and checked; raises SimulatorError naming the key."""
+        overrides = dict(overrides or {})
+        values = {}
+        for p in self.params:
+            if p.name in overrides:
+                values[p.name] = _coerce_param(self, p, overrides.pop(p.name))
+            elif p.required:
+                raise SimulatorError(f"{self.name}: missing required parameter '{p.name}'")
+            else:
+                values[p.name] = p.default
+        for name in overrides:
+            self.param(name)  # raises: unknown parameter
+        if self.name == "OneCycleLR" and values["total_steps"] is None and values["epochs"] is None:
+            values["total_steps"] = steps  # a simulated run is one epoch of `steps` steps
+        _CROSS_CHECKS.get(self.name, lambda spec, v: None)(self, values)
+        return values
+
+
+def _refuse(spec, name, value, why):
+    raise SimulatorError(f"{spec.name}: invalid {name}={_show(value)}: {why}")
+
+
+def _show(value):
+    if isinstance(value, list | tuple):
+        return ",".join(_show(v) for v in value)
+    return "none" if value is None else str(value)
+
+
+def _coerce_param(spec: ScheduleSpec, p: ScheduleParam, raw):
+    if raw is None and (p.may_be_none or p.default is None):
+        return None
+    if p.kind == BOOL:
+        if isinstance(raw, bool):
+            return raw
+        _refuse(spec, p.name, raw, "expected true or false")
+    if p.kind == CHOICE:
+        if isinstance(raw, str) and raw.lower() in p.choices:
+            return raw.lower()
+        _refuse(spec, p.name, raw, f"expected one of {', '.join(p.choices)}")
+    if p.kind == INT_LIST:
+        items = raw if isinstance(raw, list | tuple) else [raw]
+        return [_coerce_int(spec, p, item, check_range=False) for item in items]
+    if p.kind == SCHEDULE_LIST:
+        return _coerce_schedule_list(spec, p, raw)
+    if p.kind == INT:
+        return _coerce_int(spec, p, raw)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        _refuse(spec, p.name, raw, "expected a finite number")
+    if not p.in_range(float(raw)):
+        _refuse(spec, p.name, raw, f"must be {p.range_text()}")
+    return float(raw)
+
+
+def _coerce_int(spec, p, raw, check_range=True):
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        _refuse(spec, p.name, raw, "expected a whole number")
+    if check_range and not p.in_range(raw):
+        _refuse(spec, p.name, raw, f"must be {p.range_text()}")
+    return raw
+
+
+def _coerce_schedule_list(spec, p, raw):
+    if not isinstance(raw, list | tuple) or not raw:
+        _refuse(spec, p.name, raw, "expected a list of (name, parameters) schedules")
+    resolved = []
+    for item in raw:
+        name, params = (item, {}) if isinstance(item, str) else tuple(item)
+        inner = get_schedule(name)
+        if inner.name in ("SequentialLR", "ReduceLROnPlateau"):
+            _refuse(spec, p.name, name, f"{inner.name} cannot be nested in SequentialLR")
+        resolved.append((inner.name, inner.resolve(params)))
+    return resolved
+
+
+def _check_sequential(spec, values):
+    if len(values["milestones"]) != len(values["schedulers"]) - 1:
+        _refuse(spec, "milestones", values["milestones"],
+                f"needs one milestone fewer than schedulers ({len(values['schedulers'])})")
+
+
+def _check_cyclic(spec, values):
+    if values["step_size_down"] is not None and values["step_size_down"] < 0:
+        _refuse(spec, "step_size_down", values["step_size_down"], "must be >= 0")
+
+
+def _check_one_cycle(spec, values):
+    if values["total_steps"] is None and (values["epochs"] is None or values["steps_per_epoch"] is None):
+        _refuse(spec, "total_steps", None, "give total_steps, or epochs and steps_per_epoch")
+
+
+_CROSS_CHECKS = {"SequentialLR": _check_sequential, "CyclicLR": _check_cyclic, "OneCycleLR": _check_one_cycle}
+
+
+def _p(name, default, help_text, kind=FLOAT, **options) -> ScheduleParam:
+    return ScheduleParam(name, default, help_text, kind=kind, **options)
+
+
+_POSITIVE_INT = {"kind": INT, "minimum": 1}
+_FACTOR = {"minimum": 0.0, "maximum": 1.0}
+_MOMENTUM_CYCLING = (
+    _p("cycle_momentum", True, "cycle betas[0] / momentum inversely to the lr", BOOL),
+)
+
+_SPECS = (
+    ScheduleSpec("StepLR", "multiply the lr by gamma every step_size steps", (
+        _p("step_size", None, "steps between decays", required=True, **_POSITIVE_INT),
+        _p("gamma", 0.1, "decay factor", scale="log", typical=(1e-3, 1.0)),
+    ), StepLR),
+    ScheduleSpec("MultiStepLR", "multiply the lr by gamma at each milestone", (
+        _p("milestones", None, "steps at which to decay", INT_LIST, required=True),
+        _p("gamma", 0.1, "decay factor", scale="log", typical=(1e-3, 1.0)),
+    ), MultiStepLR),
+    ScheduleSpec("ConstantLR", "a constant factor on the lr until total_iters", (
+        _p("factor", 1.0 / 3, "lr multiplier until total_iters", **_FACTOR),
+        _p("total_iters", 5, "steps with the factor applied", kind=INT, minimum=0),
+    ), ConstantLR),
+    ScheduleSpec("LinearLR", "linear ramp of the lr factor from start_factor to end_factor", (
+        _p("start_factor", 1.0 / 3, "factor at step 0", minimum=0.0, include_minimum=False, maximum=1.0),
+        _p("end_factor", 1.0, "factor from total_iters on", **_FACTOR),
+        _p("total_iters", 5, "length of the ramp in steps", **_POSITIVE_INT),
+    ), LinearLR),
+    ScheduleSpec("ExponentialLR", "multiply the lr by gamma every step", (
+        _p("gamma", None, "decay factor per step", required=True, typical=(0.9, 1.0)),
+    ), ExponentialLR),
+    ScheduleSpec("PolynomialLR", "polynomial decay to zero over total_iters steps", (
+        _p("total_iters", 5, "steps of decay", **_POSITIVE_INT),
+        _p("power", 1.0, "power of the polynomial", typical=(0.1, 5.0)),
+    ), PolynomialLR),
+    ScheduleSpec("CosineAnnealingLR", "cosine from the lr down to eta_min over T_max steps", (
+        _p("T_max", None, "half period in steps", required=True, **_POSITIVE_INT),
+        _p("eta_min", 0.0, "lowest lr", minimum=0.0),
+    ), CosineAnnealingLR),
+    ScheduleSpec("CosineAnnealingWarmRestarts", "cosine annealing restarted every T_i steps", (
+        _p("T_0", None, "steps until the first restart", required=True, **_POSITIVE_INT),
+        _p("T_mult", 1, "factor growing T_i after each restart", **_POSITIVE_INT),
+        _p("eta_min", 0.0, "lowest lr", minimum=0.0),
+    ), CosineAnnealingWarmRestarts),
+    ScheduleSpec("CyclicLR", "lr cycles between base_lr and max_lr (momentum the other way)", (
+        _p("base_lr", None, "lower lr of the cycle", required=True, minimum=0.0, scale="log"),
+        _p("max_lr", None, "upper lr of the cycle", required=True, minimum=0.0, scale="log"),
+        _p("step_size_up", 2000, "steps rising", **_POSITIVE_INT),
+        _p("step_size_down", None, "steps falling (none = step_size_up)", kind=INT, may_be_none=True),
+        _p("mode", "triangular", "cycle shape", CHOICE, choices=("triangular", "triangular2", "exp_range")),
+        _p("gamma", 1.0, "exp_range decay per step", typical=(0.9, 1.0)),
+        *_MOMENTUM_CYCLING,
+        _p("base_momentum", 0.8, "momentum at the lr peak", **_FACTOR),
+        _p("max_momentum", 0.9, "momentum at the lr trough", **_FACTOR),
+    ), CyclicLR),
+    ScheduleSpec("OneCycleLR", "warm up to max_lr, then anneal far below the start (1cycle)", (
+        _p("max_lr", None, "peak lr", required=True, minimum=0.0, scale="log"),
+        _p("total_steps", None, "length of the cycle (none = the run's steps)", kind=INT, minimum=1,
+           may_be_none=True),
+        _p("epochs", None, "with steps_per_epoch, instead of total_steps", kind=INT, minimum=1,
+           may_be_none=True),
+        _p("steps_per_epoch", None, "with epochs, instead of total_steps", kind=INT, minimum=1,
+           may_be_none=True),
+        _p("pct_start", 0.3, "fraction of the cycle spent rising", **_FACTOR),
+        _p("anneal_strategy", "cos", "shape of the ramps", CHOICE, choices=("cos", "linear")),
+        *_MOMENTUM_CYCLING,
+        _p("base_momentum", 0.85, "momentum at the lr peak", **_FACTOR),
+        _p("max_momentum", 0.95, "momentum at the start and end", **_FACTOR),
+        _p("div_factor", 25.0, "initial lr = max_lr / div_factor", minimum=0.0, include_minimum=False),
+        _p("final_div_factor", 1e4, "final lr = initial lr / final_div_factor", minimum=0.0,
+           include_minimum=False),
+        _p("three_phase", False, "rise, fall back to the initial lr, then anneal", BOOL),
+    ), OneCycleLR),
+    ScheduleSpec("SequentialLR", "schedules one after another, switching at milestones", (
+        _p("schedulers", None, "list of (name, parameters)", SCHEDULE_LIST, required=True),
+        _p("milestones", None, "steps at which to switch", INT_LIST, required=True),
+    ), SequentialLR),
+)
+
+SCHEDULES: dict[str, ScheduleSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def get_schedule(name) -> ScheduleSpec:
+    """The registry entry for ``name``, case-insensitive; SimulatorError if unknown."""
+    if isinstance(name, str):
+        for spec in _SPECS:
+            if spec.name.lower() == name.strip().lower():
+                return spec
+    raise SimulatorError(f"unknown schedule '{name}'; choose from: {', '.join(SCHEDULES)}")
+
+
+def _momentum_key(optimizer: OptimizerSpec) -> str | None:
+    names = optimizer.hyperparam_names
+    return "betas" if "betas" in names else "momentum" if "momentum" in names else None
+
+
+def _build(spec: ScheduleSpec, values: dict, group: _Group, optimizer: OptimizerSpec):
+    if spec.name == "SequentialLR":
+        inner = [
+            _build(get_schedule(name), params, group, optimizer) for name, params in values["schedulers"]
+        ]
+        return SequentialLR(group, inner, values["milestones"])
+    if values.get("cycle_momentum") and _momentum_key(optimizer) is None:
+        _refuse(spec, "cycle_momentum", True,
+                f"{optimizer.name} has neither momentum nor betas; set cycle_momentum=false")
+    return spec.build(group, **values)
+
+
+def schedule_arrays(schedule, optimizer: OptimizerSpec, values: dict, steps: int):
+    """(lrs, momenta, momentum_key): per step k, the lr (and cycled momentum) step k uses.
+
+    Row 0 holds the values in force at the start. ``momenta`` is None unless the schedule cycles
+    momentum; ``momentum_key`` names the hyperparameter it drives ("betas" -> betas[0]).
+    """
+    name, params = (schedule, {}) if isinstance(schedule, str) else tuple(schedule)
+    spec = get_schedule(name)
+    resolved = spec.resolve(params, steps)
+    group = _Group(lr=values["lr"])
+    key = _momentum_key(optimizer)
+    if key is not None:
+        group[key] = values[key]
+    scheduler = _build(spec, resolved, group, optimizer)
+    lrs = np.empty(steps + 1)
+    momenta = np.empty(steps + 1)
+    for k in range(1, steps + 1):
+        lrs[k] = group["lr"]
+        momenta[k] = group["betas"][0] if key == "betas" else group.get("momentum", 0.0)
+        if k < steps:  # the step after the last one changes nothing the run uses
+            scheduler.step()
+    lrs[0], momenta[0] = (lrs[1], momenta[1]) if steps else (group["lr"], 0.0)
+    inner = [params for _, params in resolved.get("schedulers", [])]
+    cycles = any(params.get("cycle_momentum") for params in [resolved, *inner])
+    return lrs, (momenta if cycles and key else None), key

@@ -1,0 +1,117 @@
+"""Schedules against torch.optim.lr_scheduler driving a real torch optimizer: lr and momentum, exactly."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from simulator import SimulatorError, get_optimizer
+from simulator.schedules import SCHEDULES, get_schedule, schedule_arrays
+
+torch = pytest.importorskip("torch")
+
+STEPS = 300
+
+CASES = [
+    ("SGD", {"lr": 0.1}, ("StepLR", {"step_size": 30})),
+    ("SGD", {"lr": 0.1}, ("StepLR", {"step_size": 7, "gamma": 0.5})),
+    ("SGD", {"lr": 0.1}, ("MultiStepLR", {"milestones": [10, 50, 50, 200], "gamma": 0.3})),
+    ("SGD", {"lr": 0.1}, ("ConstantLR", {})),
+    ("SGD", {"lr": 0.1}, ("ConstantLR", {"factor": 0.7, "total_iters": 40})),
+    ("Adam", {"lr": 0.01}, ("LinearLR", {})),
+    ("Adam", {"lr": 0.01}, ("LinearLR", {"start_factor": 0.01, "end_factor": 0.5, "total_iters": 120})),
+    ("Adam", {"lr": 0.01}, ("ExponentialLR", {"gamma": 0.99})),
+    ("Adam", {"lr": 0.01}, ("PolynomialLR", {"total_iters": 100, "power": 2.0})),
+    ("SGD", {"lr": 0.1}, ("PolynomialLR", {})),
+    ("SGD", {"lr": 0.1}, ("CosineAnnealingLR", {"T_max": 100})),
+    ("SGD", {"lr": 0.1}, ("CosineAnnealingLR", {"T_max": 37, "eta_min": 0.001})),
+    ("SGD", {"lr": 0.1}, ("CosineAnnealingWarmRestarts", {"T_0": 20})),
+    ("SGD", {"lr": 0.1}, ("CosineAnnealingWarmRestarts", {"T_0": 10, "T_mult": 2, "eta_min": 0.01})),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.1, "step_size_up": 25})),
+    ("SGD", {"lr": 0.1}, ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.1, "step_size_up": 20, "step_size_down": 50, "mode": "triangular2"})),
+    ("Adam", {"lr": 0.01}, ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.1, "step_size_up": 15, "mode": "exp_range", "gamma": 0.99})),
+    ("RMSprop", {"lr": 0.01}, ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.01, "step_size_up": 10})),
+    ("Adagrad", {"lr": 0.01}, ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.01, "cycle_momentum": False})),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, ("OneCycleLR", {"max_lr": 0.5, "total_steps": STEPS})),
+    ("Adam", {"lr": 0.01}, ("OneCycleLR", {"max_lr": 0.05, "total_steps": STEPS, "anneal_strategy": "linear", "three_phase": True})),
+    ("NAdam", {"lr": 0.01}, ("OneCycleLR", {"max_lr": 0.05, "epochs": 3, "steps_per_epoch": 100, "pct_start": 0.1})),
+    ("SGD", {"lr": 0.1}, ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 20}), ("CosineAnnealingLR", {"T_max": 280})], "milestones": [20]})),
+    ("Adam", {"lr": 0.01}, ("SequentialLR", {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 10}), ("ExponentialLR", {"gamma": 0.98}), ("StepLR", {"step_size": 30})], "milestones": [15, 100]})),
+    ("SGD", {"lr": 0.1}, ("SequentialLR", {"schedulers": [("LinearLR", {"total_iters": 10}), ("CosineAnnealingWarmRestarts", {"T_0": 40})], "milestones": [10]})),
+]
+
+
+def _torch_scheduler(optimizer, name, params):
+    if name == "SequentialLR":
+        inner = [_torch_scheduler(optimizer, n, p) for n, p in params["schedulers"]]
+        return torch.optim.lr_scheduler.SequentialLR(optimizer, inner, milestones=params["milestones"])
+    return getattr(torch.optim.lr_scheduler, name)(optimizer, **params)
+
+
+def torch_sequences(optimizer_name, hyperparams, schedule, steps):
+    point = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    optimizer = getattr(torch.optim, optimizer_name)([point], **hyperparams)
+    scheduler = _torch_scheduler(optimizer, *schedule)
+    lrs, momenta = [], []
+    group = optimizer.param_groups[0]
+    for _ in range(steps):
+        lrs.append(group["lr"])
+        momenta.append(group["betas"][0] if "betas" in group else group.get("momentum", 0.0))
+        point.grad = torch.ones(2, dtype=torch.float64)
+        optimizer.step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scheduler.step()
+    return np.array(lrs), np.array(momenta)
+
+
+def test_every_schedule_has_cases():
+    assert {case[2][0] for case in CASES} | {"ReduceLROnPlateau"} >= set(SCHEDULES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[2][0]}-{c[0]}-{sorted(c[2][1].items())}")
+def test_lr_and_momentum_sequences_equal_torchs(case):
+    optimizer_name, hyperparams, schedule = case
+    spec = get_optimizer(optimizer_name)
+    lrs, momenta, _ = schedule_arrays(schedule, spec, spec.resolve(hyperparams), STEPS)
+    theirs_lr, theirs_momentum = torch_sequences(optimizer_name, hyperparams, schedule, STEPS)
+    np.testing.assert_array_equal(lrs[1:], theirs_lr)
+    assert lrs[0] == lrs[1]
+    if momenta is not None:
+        np.testing.assert_array_equal(momenta[1:], theirs_momentum)
+    assert len(set(lrs.tolist())) > 1, "the schedule never changed the lr"
+
+
+@pytest.mark.parametrize("schedule, message", [
+    (("Nope", {}), "unknown schedule 'Nope'"),
+    (("StepLR", {}), "missing required parameter 'step_size'"),
+    (("StepLR", {"step_size": 0}), "invalid step_size=0"),
+    (("StepLR", {"step_size": 2.5}), "invalid step_size=2.5"),
+    (("StepLR", {"step_size": 5, "gama": 0.1}), "StepLR has no parameter 'gama'"),
+    (("ConstantLR", {"factor": 1.5}), "invalid factor=1.5"),
+    (("LinearLR", {"start_factor": 0.0}), "invalid start_factor=0"),
+    (("CosineAnnealingLR", {"T_max": 0}), "invalid T_max=0"),
+    (("CyclicLR", {"base_lr": 0.1, "max_lr": 1.0, "mode": "sawtooth"}), "invalid mode=sawtooth"),
+    (("OneCycleLR", {"max_lr": 0.1, "pct_start": 1.5}), "invalid pct_start=1.5"),
+    (("SequentialLR", {"schedulers": [("LinearLR", {}), ("StepLR", {"step_size": 3})], "milestones": []}), "invalid milestones"),
+    (("SequentialLR", {"schedulers": [("SequentialLR", {})], "milestones": []}), "cannot be nested"),
+])
+def test_invalid_schedules_are_refused_naming_the_parameter(schedule, message):
+    spec = get_optimizer("SGD")
+    with pytest.raises(SimulatorError, match=message):
+        schedule_arrays(schedule, spec, spec.resolve({"lr": 0.1}), 50)
+
+
+def test_momentum_cycling_needs_momentum_or_betas_like_torch():
+    spec = get_optimizer("Adagrad")
+    with pytest.raises(ValueError):
+        torch.optim.lr_scheduler.CyclicLR(torch.optim.Adagrad([torch.nn.Parameter(torch.zeros(2))]), 0.01, 0.1)
+    with pytest.raises(SimulatorError, match="cycle_momentum=false"):
+        schedule_arrays(("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1}), spec, spec.resolve({}), 10)
+
+
+def test_one_cycle_defaults_to_the_runs_length():
+    spec = get_optimizer("SGD")
+    lrs, _, _ = schedule_arrays(("OneCycleLR", {"max_lr": 1.0}), spec, spec.resolve({"momentum": 0.9}), 100)
+    assert lrs[1] == pytest.approx(1.0 / 25) and lrs[-1] < 1e-3
+    assert get_schedule("onecyclelr").name == "OneCycleLR"
