@@ -14,6 +14,7 @@ from simulator.errors import SimulatorError
 from simulator.kernels import optimizer_step
 from simulator.numerics import FUSED
 from simulator.optimizers import get_optimizer
+from simulator.schedules import schedule_arrays
 from simulator.surfaces import Surface, get_surface, surface_grad, surface_value
 from simulator.trajectory import DIVERGED, OK, Trajectory
 
@@ -24,9 +25,13 @@ MAX_STEPS = 10_000_000
 
 
 @njit(cache=True)
-def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, noise, add_noise, fused,
-         escape):
-    """Returns (xy, loss, grad, state, rows); rows < len(lrs) means the run diverged at row ``rows``."""
+def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, momenta, momentum_slot, noise,
+         add_noise, fused, escape):
+    """Returns (xy, loss, grad, state, rows); rows < len(lrs) means the run diverged at row ``rows``.
+
+    ``lrs[k]`` is the lr of step k; when ``momentum_slot`` >= 0 a schedule cycles momentum and
+    ``momenta[k]`` is written into that hyperparameter slot before step k, as torch's scheduler does.
+    """
     total = lrs.shape[0]
     xy = np.empty((total, 2))
     loss = np.empty(total)
@@ -59,6 +64,8 @@ def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, noise, a
             states[k, slot] = state[slot]
         rows = k + 1
         if k + 1 < total:
+            if momentum_slot >= 0:
+                hp[momentum_slot] = momenta[k + 1]
             optimizer_step(kernel_id, p, g, lrs[k + 1], hp, state, fused)
     return xy[:rows], loss[:rows], grad[:rows], states[:rows], rows
 
@@ -123,12 +130,15 @@ def simulate(
     seed=None,
     surface_params=None,
     label="",
+    schedule=None,
 ) -> Trajectory:
     """Run ``optimizer`` (a torch.optim name) on ``surface`` from ``start`` for ``steps`` steps.
 
     ``hyperparams`` overrides torch's defaults (names as in torch). ``noise`` σ adds N(0, σ²) to
     each gradient component, reproducibly for a given ``seed``. A run that leaves the finite world
     stops there and reports ``diverged at step k``; bad arguments raise SimulatorError.
+    ``schedule`` is a torch scheduler as ``(name, params)``, e.g. ``("CosineAnnealingLR", {"T_max": 500})``,
+    stepped once after each optimizer step; ``traj.lr[k]`` is then the lr step k used.
     """
     spec = get_optimizer(optimizer)
     surf = get_surface(surface)
@@ -137,11 +147,17 @@ def simulate(
     start_point = _check_start(surf.default_start if start is None else start, surf)
     steps = _check_steps(steps)
     sigma = _check_noise(noise)
-    lrs = np.full(steps + 1, values["lr"], dtype=np.float64)
+    momenta, momentum_slot = np.zeros(1), -1
+    if schedule is None:
+        lrs = np.full(steps + 1, values["lr"], dtype=np.float64)
+    else:
+        lrs, cycled, momentum_key = schedule_arrays(schedule, spec, values, steps)
+        if cycled is not None:
+            momenta, momentum_slot = cycled, spec.slot(momentum_key)
     noise_rows = _noise(sigma, seed, steps + 1)
     xy, loss, grad, state, rows = _run(
         surf.surface_id, params, spec.kernel_id, spec.pack(values),
-        np.zeros(spec.state_size), start_point, lrs, noise_rows, sigma > 0.0, FUSED,
+        np.zeros(spec.state_size), start_point, lrs, momenta, momentum_slot, noise_rows, sigma > 0.0, FUSED,
         escape_box(surf),
     )
     if rows == 0:

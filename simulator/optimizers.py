@@ -116,6 +116,15 @@ class OptimizerSpec:
             f"valid: {', '.join(self.hyperparam_names)}"
         )
 
+    def slot(self, name: str) -> int:
+        """Index of hyperparameter ``name`` (its first element for a pair) in the packed vector."""
+        index = 0
+        for h in self.hyperparams:
+            if h.name == name:
+                return index
+            index += h.slots
+        raise KeyError(name)
+
     def resolve(self, overrides: dict | None = None) -> dict:
         """Defaults merged with ``overrides``, checked with torch's rules; raises SimulatorError."""
         values = self.defaults

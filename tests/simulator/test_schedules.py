@@ -115,3 +115,42 @@ def test_one_cycle_defaults_to_the_runs_length():
     lrs, _, _ = schedule_arrays(("OneCycleLR", {"max_lr": 1.0}), spec, spec.resolve({"momentum": 0.9}), 100)
     assert lrs[1] == pytest.approx(1.0 / 25) and lrs[-1] < 1e-3
     assert get_schedule("onecyclelr").name == "OneCycleLR"
+
+
+SIMULATED = [
+    ("SGD", {"lr": 0.001, "momentum": 0.9}, ("CosineAnnealingLR", {"T_max": 150}), True),
+    ("SGD", {"lr": 0.001}, ("OneCycleLR", {"max_lr": 0.002, "total_steps": 300}), True),  # torch switches momentum on
+    ("Adam", {"lr": 0.01}, ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.05, "step_size_up": 40}), False),
+    ("RMSprop", {"lr": 0.001}, ("CyclicLR", {"base_lr": 0.0001, "max_lr": 0.002, "step_size_up": 30}), False),
+    ("Rprop", {}, ("StepLR", {"step_size": 10, "gamma": 0.1}), True),  # Rprop ignores the lr after step 1
+    ("Adam", {"lr": 0.02}, ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 30}), ("ExponentialLR", {"gamma": 0.99})], "milestones": [30]}), False),
+]
+
+
+@pytest.mark.parametrize("case", SIMULATED, ids=lambda c: f"{c[0]}-{c[2][0]}")
+def test_scheduled_trajectories_match_torch_given_the_same_gradients(case):
+    from simulator import simulate
+
+    optimizer_name, hyperparams, schedule, bit_exact = case
+    steps = 300
+    trajectory = simulate("rosenbrock", optimizer_name, start=(-1.5, 2.0), steps=steps,
+                          hyperparams=hyperparams, schedule=schedule)
+    assert trajectory.steps == steps, trajectory.message
+    point = torch.nn.Parameter(torch.tensor(trajectory.xy[0], dtype=torch.float64))
+    optimizer = getattr(torch.optim, optimizer_name)([point], **hyperparams)
+    scheduler = _torch_scheduler(optimizer, *schedule)
+    positions, lrs = [trajectory.xy[0]], []
+    for k in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        point.grad = torch.tensor(trajectory.grad[k], dtype=torch.float64)
+        optimizer.step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scheduler.step()
+        positions.append(point.detach().numpy().copy())
+    np.testing.assert_array_equal(trajectory.lr[1:], lrs)
+    positions = np.array(positions)
+    if bit_exact:  # no torch.sqrt on these paths
+        np.testing.assert_array_equal(trajectory.xy, positions)
+    else:
+        assert np.max(np.abs(trajectory.xy - positions) / np.abs(positions)) <= 1e-12
