@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--optimizer", default="Adam", help="torch.optim name, any case")
     simulate.add_argument("--set", action="append", metavar="KEY=VALUE", dest="settings",
                           help="hyperparameter, e.g. lr=0.01 or betas=0.9,0.999 (repeatable)")
+    simulate.add_argument("--schedule", metavar="NAME", help="torch lr scheduler, e.g. CosineAnnealingLR")
+    simulate.add_argument("--schedule-set", action="append", metavar="KEY=VALUE",
+                          help="scheduler parameter, e.g. T_max=500 (repeatable)")
+    simulate.add_argument("--warmup", metavar="STEPS", help="linear warm-up over STEPS steps in front")
     simulate.add_argument("--start", metavar="X,Y", help="start point (default: the surface's)")
     simulate.add_argument("--steps", default="500", help="number of optimizer steps (default 500)")
     simulate.add_argument("--noise", default="0", help="gradient noise sigma (default 0)")

@@ -41,6 +41,21 @@ def _check_writable(path: str) -> None:
         raise SimulatorError(f"--out '{path}': directory '{directory}' is not writable")
 
 
+def _schedule(args):
+    """The --schedule/--schedule-set/--warmup flags as simulate()'s ``schedule`` argument."""
+    settings = parse_settings(args.schedule_set, "--schedule-set")
+    if settings and not args.schedule:
+        raise SimulatorError("--schedule-set needs --schedule NAME")
+    schedule = (args.schedule, settings) if args.schedule else None
+    if args.warmup is None:
+        return schedule
+    warmup = _whole_number(args.warmup, "--warmup", minimum=1)
+    ramp = ("LinearLR", {"start_factor": 1.0 / warmup, "total_iters": warmup})
+    if schedule is None:
+        return ramp  # after total_iters LinearLR holds the optimizer's lr
+    return ("SequentialLR", {"schedulers": [ramp, schedule], "milestones": [warmup]})
+
+
 def run_simulate(args) -> int:
     _check_writable(args.out)
     trajectory = simulate(
@@ -52,6 +67,7 @@ def run_simulate(args) -> int:
         noise=_number(args.noise, "--noise"),
         seed=None if args.seed is None else _whole_number(args.seed, "--seed"),
         surface_params=parse_settings(args.surface_set, "--surface-set"),
+        schedule=_schedule(args),
     )
     trajectory.to_csv(args.out)
     if trajectory.status == DIVERGED:

@@ -552,3 +552,44 @@ def test_main_py_list_json():
     assert len(data["optimizers"]) == 12
     assert set(data["surfaces"]) == set(SURFACES)
     assert set(data["optimizers"]) == set(OPTIMIZERS)
+
+
+# ---- schedules ---------------------------------------------------------------------------------
+
+
+def test_schedule_flags_reach_simulate(tmp_path, capsys):
+    from simulator import simulate as simulate_api
+
+    out = tmp_path / "cos.csv"
+    code, _, err = run_cli(capsys, "simulate", "--surface", "booth", "--optimizer", "SGD", "--set", "lr=0.01",
+                           "--schedule", "cosineannealinglr", "--schedule-set", "T_max=20", "--steps", "20",
+                           "--out", out)
+    assert code == 0, err
+    expected = simulate_api("booth", "SGD", steps=20, hyperparams={"lr": 0.01}, schedule=("CosineAnnealingLR", {"T_max": 20}))
+    assert Trajectory.from_csv(out).lr.tobytes() == expected.lr.tobytes()
+    assert Trajectory.from_csv(out).lr[-1] < 0.001
+
+
+def test_warmup_puts_a_linear_ramp_in_front(tmp_path, capsys):
+    out = tmp_path / "warm.csv"
+    code, _, err = run_cli(capsys, "simulate", "--surface", "booth", "--optimizer", "Adam", "--set", "lr=0.1",
+                           "--warmup", "10", "--schedule", "StepLR", "--schedule-set", "step_size=5",
+                           "--steps", "30", "--out", out)
+    assert code == 0, err
+    lr = Trajectory.from_csv(out).lr
+    assert lr[1] == pytest.approx(0.01) and lr[11] == pytest.approx(0.1)  # ramp 0.1/10 -> 0.1
+    assert lr[30] < 0.1 * 0.1 * 1.0001  # StepLR decayed twice after the milestone
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["--schedule", "Nope"], "unknown schedule 'Nope'"),
+    (["--schedule", "StepLR"], "missing required parameter 'step_size'"),
+    (["--schedule", "StepLR", "--schedule-set", "step_size=0"], "invalid step_size=0"),
+    (["--schedule-set", "T_max=3"], "--schedule-set needs --schedule"),
+    (["--warmup", "0"], "--warmup"),
+])
+def test_bad_schedule_flags_exit_2(tmp_path, capsys, args, culprit):
+    out = tmp_path / "x.csv"
+    code, _, err = run_cli(capsys, "simulate", "--surface", "booth", *args, "--out", out)
+    assert code == 2 and culprit in err and len(err.splitlines()) == 1
+    assert not out.exists()
