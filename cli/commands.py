@@ -8,6 +8,7 @@ import sys
 from cli.values import parse_point, parse_settings, parse_value
 from simulator import OPTIMIZERS, SURFACES, simulate
 from simulator.errors import SimulatorError
+from simulator.schedules import SCHEDULES
 from simulator.trajectory import DIVERGED
 
 
@@ -114,7 +115,18 @@ def _listing() -> dict:
         }
         for name, spec in OPTIMIZERS.items()
     }
-    return {"surfaces": surfaces, "optimizers": optimizers}
+    schedules = {
+        name: {
+            "summary": spec.summary,
+            "params": {
+                p.name: {"default": p.default, "kind": p.kind, "required": p.required,
+                         "range": p.range_text(), "choices": list(p.choices), "help": p.help}
+                for p in spec.params
+            },
+        }
+        for name, spec in SCHEDULES.items()
+    }
+    return {"surfaces": surfaces, "optimizers": optimizers, "schedules": schedules}
 
 
 def _show(value) -> str:
@@ -124,6 +136,8 @@ def _show(value) -> str:
         return "true" if value else "false"
     if value is None:
         return "none"
+    if isinstance(value, str):
+        return value
     return f"{value:g}"
 
 
@@ -144,4 +158,11 @@ def run_list(args) -> int:
         print(f"  {name}: {o['summary']}")
         for h_name, h in o["hyperparams"].items():
             print(f"      {h_name:<26} = {_show(h['default']):<14} {h['range']:<22} {h['help']}")
+    print("\nSchedules (torch.optim.lr_scheduler; --schedule NAME --schedule-set KEY=VALUE):")
+    for name, schedule in listing["schedules"].items():
+        params = ", ".join(
+            f"{p_name}" + ("" if p["required"] else f"={_show(p['default'])}")
+            for p_name, p in schedule["params"].items()
+        )
+        print(f"  {name}({params}): {schedule['summary']}")
     return 0

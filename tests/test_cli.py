@@ -396,7 +396,7 @@ def test_list_json_structure(capsys):
     code, stdout, err = run_cli(capsys, "list", "--json")
     assert (code, err) == (0, "")
     data = json.loads(stdout)
-    assert set(data) == {"surfaces", "optimizers"}
+    assert set(data) == {"surfaces", "optimizers", "schedules"}
     assert list(data["surfaces"]) == list(SURFACES)
     assert list(data["optimizers"]) == list(OPTIMIZERS)
     assert len(data["surfaces"]) == 16 and len(data["optimizers"]) == 12
@@ -593,3 +593,18 @@ def test_bad_schedule_flags_exit_2(tmp_path, capsys, args, culprit):
     code, _, err = run_cli(capsys, "simulate", "--surface", "booth", *args, "--out", out)
     assert code == 2 and culprit in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_list_shows_every_schedule_with_its_parameters(capsys):
+    from simulator.schedules import SCHEDULES
+
+    code, text, _ = run_cli(capsys, "list")
+    assert code == 0
+    for name in SCHEDULES:
+        assert f"  {name}(" in text
+    assert "CosineAnnealingLR(T_max, eta_min=0)" in text and "mode=triangular" in text
+    code, raw, _ = run_cli(capsys, "list", "--json")
+    schedules = json.loads(raw)["schedules"]
+    assert list(schedules) == list(SCHEDULES)
+    assert schedules["StepLR"]["params"]["step_size"]["required"] is True
+    assert schedules["CyclicLR"]["params"]["mode"]["choices"] == ["triangular", "triangular2", "exp_range"]
