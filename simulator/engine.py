@@ -6,9 +6,11 @@ ids, so there is one compilation (cached on disk) instead of one per surface × 
 """
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from simulator.errors import SimulatorError
 from simulator.kernels import optimizer_step
@@ -22,6 +24,49 @@ from simulator.trajectory import DIVERGED, OK, Trajectory
 # even while its numbers are still finite.
 ESCAPE_VIEWS = 1e6
 MAX_STEPS = 10_000_000
+
+
+# --- typed formula surfaces (simulator.formula) ----------------------------------------------
+# ``_run``'s first argument is a built-in surface id or, for a typed formula, a FormulaFunctions
+# of three Numba cfuncs float64(x, y) -> f, ∂f/∂x, ∂f/∂y. ``_surface_eval`` picks the evaluation
+# when ``_run`` is compiled, so the loop is written once and has two compiled (disk-cached)
+# versions: one for every built-in surface, one for every formula. The cfuncs are called through
+# function pointers (Numba's first-class function type), so a new formula never recompiles the
+# loop. The tuple type lives here, not in simulator.formula, because Numba's cache index pickles it
+# and loading this module's cache must not import SymPy.
+
+
+class FormulaFunctions(NamedTuple):
+    value: Any
+    grad_x: Any
+    grad_y: Any
+
+
+def _surface_eval(surface, x, y, params):
+    """(f, ∂f/∂x, ∂f/∂y) at (x, y); compiled code only (see the overload below)."""
+    raise NotImplementedError
+
+
+@overload(_surface_eval)
+def _surface_eval_overload(surface, x, y, params):
+    if isinstance(surface, types.Integer):
+        def builtin(surface, x, y, params):
+            gx, gy = surface_grad(surface, x, y, params)
+            return surface_value(surface, x, y, params), gx, gy
+        return builtin
+    if isinstance(surface, types.NamedUniTuple) and surface.instance_class is FormulaFunctions:
+        def formula(surface, x, y, params):
+            return surface.value(x, y), surface.grad_x(x, y), surface.grad_y(x, y)
+        return formula
+    return None
+
+
+def _surface_source(surface: Surface):
+    """What ``_run`` takes as its surface: the built-in id, or a formula's compiled functions."""
+    return surface.surface_id if surface.surface_id >= 0 else surface.functions
+
+
+# --- end of typed formula surfaces -------------------------------------------------------------
 
 
 @njit(cache=True)
@@ -46,8 +91,7 @@ def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, momenta,
         x, y = p[0], p[1]
         if not (abs(x - centre_x) <= radius and abs(y - centre_y) <= radius):
             break  # also catches NaN coordinates
-        value = surface_value(surface_id, x, y, surface_params)
-        gx, gy = surface_grad(surface_id, x, y, surface_params)
+        value, gx, gy = _surface_eval(surface_id, x, y, surface_params)  # id or FormulaFunctions
         if add_noise:
             gx += noise[k, 0]
             gy += noise[k, 1]
@@ -156,7 +200,7 @@ def simulate(
             momenta, momentum_slot = cycled, spec.slot(momentum_key)
     noise_rows = _noise(sigma, seed, steps + 1)
     xy, loss, grad, state, rows = _run(
-        surf.surface_id, params, spec.kernel_id, spec.pack(values),
+        _surface_source(surf), params, spec.kernel_id, spec.pack(values),
         np.zeros(spec.state_size), start_point, lrs, momenta, momentum_slot, noise_rows, sigma > 0.0, FUSED,
         escape_box(surf),
     )

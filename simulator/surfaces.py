@@ -516,7 +516,15 @@ SURFACES: dict[str, Surface] = {s.name: s for s in _SPECS}
 
 
 def get_surface(name: str) -> Surface:
-    """The surface called ``name``: case-insensitive, '-' or ' ' may stand for '_'."""
+    """The surface called ``name``: case-insensitive, '-' or ' ' may stand for '_'.
+
+    ``expr:<formula>`` or ``expr:<formula>@xmin,xmax,ymin,ymax`` is a typed surface f(x, y),
+    compiled on first use (see simulator.formula).
+    """
+    if isinstance(name, str) and name.lstrip()[:5].lower() == "expr:":
+        from simulator.formula import formula_surface  # imported on demand: SymPy is slow to import
+
+        return formula_surface(name)
     key = name.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(name, str) else ""
     try:
         return SURFACES[key]
