@@ -24,8 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser(
         "simulate", help="run one torch.optim optimizer on a 2-D surface and write its trajectory CSV"
     )
-    simulate.add_argument("--surface", default="rosenbrock", help="surface name (see `list`), or a typed formula: "
-                          "'expr:(x-1)**2 + 10*sin(y)**2' with optional bounds '@xmin,xmax,ymin,ymax'")
+    simulate.add_argument(
+        "--surface", default="rosenbrock",
+        help="surface name (see `list`), or a typed formula: "
+             "'expr:(x-1)**2 + 10*sin(y)**2' with optional bounds '@xmin,xmax,ymin,ymax'",
+    )
     simulate.add_argument("--surface-set", action="append", metavar="KEY=VALUE",
                           help="surface parameter, e.g. b=10 for quadratic (repeatable)")
     simulate.add_argument("--optimizer", default="Adam", help="torch.optim name, any case")
