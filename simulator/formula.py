@@ -43,6 +43,7 @@ from sympy.core.parameters import distribute
 
 from simulator.engine import FormulaFunctions
 from simulator.errors import SimulatorError
+from simulator.numerics import sign
 from simulator.surfaces import Surface
 
 PREFIX = "expr:"
@@ -358,21 +359,12 @@ def _source(name: str, expr) -> str:
     return "\n".join(lines) + "\n"
 
 
-@numba.njit(cache=True)
-def _sign(v):
-    # the derivative of abs: 0 at the kink (a subgradient), NaN stays NaN
-    if v > 0.0:
-        return 1.0
-    if v < 0.0:
-        return -1.0
-    return v * 0.0
-
-
 _SIGNATURE = numba.types.float64(numba.types.float64, numba.types.float64)
 
 
 def _cfunc(source: str, name: str):
-    namespace = {"math": math, "_sign": _sign}
+    # d|u|/du = sign(u): 0 at the kink (a subgradient), NaN stays NaN
+    namespace = {"math": math, "_sign": sign}
     exec(compile(source, f"<formula {name}>", "exec"), namespace)  # source printed by _print only
     return numba.cfunc(_SIGNATURE, error_model="numpy")(namespace[name])
 
