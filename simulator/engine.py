@@ -6,76 +6,33 @@ ids, so there is one compilation (cached on disk) instead of one per surface × 
 """
 
 import math
-from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
+from simulator import lbfgs
 from simulator.errors import SimulatorError
+from simulator.evaluation import check_start, check_steps, escape_box, surface_eval, surface_source
 from simulator.kernels import optimizer_step
 from simulator.numerics import FUSED
 from simulator.optimizers import get_optimizer
-from simulator.schedules import schedule_arrays
-from simulator.surfaces import Surface, get_surface, surface_grad, surface_value
-from simulator.trajectory import DIVERGED, OK, Trajectory
+from simulator.schedules import SchedulePlan, plateau_start, plateau_step, resolve_schedule, schedule_arrays
+from simulator.surfaces import Surface, get_surface
+from simulator.trajectory import CONVERGED, DIVERGED, OK, LineSearchTrials, Trajectory
 
-# A point this many view-widths from the view's centre has left for good: the run is diverging
-# even while its numbers are still finite.
-ESCAPE_VIEWS = 1e6
-MAX_STEPS = 10_000_000
-
-
-# --- typed formula surfaces (simulator.formula) ----------------------------------------------
-# ``_run``'s first argument is a built-in surface id or, for a typed formula, a FormulaFunctions
-# of three Numba cfuncs float64(x, y) -> f, ∂f/∂x, ∂f/∂y. ``_surface_eval`` picks the evaluation
-# when ``_run`` is compiled, so the loop is written once and has two compiled (disk-cached)
-# versions: one for every built-in surface, one for every formula. The cfuncs are called through
-# function pointers (Numba's first-class function type), so a new formula never recompiles the
-# loop. The tuple type lives here, not in simulator.formula, because Numba's cache index pickles it
-# and loading this module's cache must not import SymPy.
-
-
-class FormulaFunctions(NamedTuple):
-    value: Any
-    grad_x: Any
-    grad_y: Any
-
-
-def _surface_eval(surface, x, y, params):
-    """(f, ∂f/∂x, ∂f/∂y) at (x, y); compiled code only (see the overload below)."""
-    raise NotImplementedError
-
-
-@overload(_surface_eval)
-def _surface_eval_overload(surface, x, y, params):
-    if isinstance(surface, types.Integer):
-        def builtin(surface, x, y, params):
-            gx, gy = surface_grad(surface, x, y, params)
-            return surface_value(surface, x, y, params), gx, gy
-        return builtin
-    if isinstance(surface, types.NamedUniTuple) and surface.instance_class is FormulaFunctions:
-        def formula(surface, x, y, params):
-            return surface.value(x, y), surface.grad_x(x, y), surface.grad_y(x, y)
-        return formula
-    return None
-
-
-def _surface_source(surface: Surface):
-    """What ``_run`` takes as its surface: the built-in id, or a formula's compiled functions."""
-    return surface.surface_id if surface.surface_id >= 0 else surface.functions
-
-
-# --- end of typed formula surfaces -------------------------------------------------------------
+__all__ = ["escape_box", "simulate"]
 
 
 @njit(cache=True)
-def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, momenta, momentum_slot, noise,
-         add_noise, fused, escape):
+def _run(surface, surface_params, kernel_id, hp, state0, start, lrs, momenta, momentum_slot, plateau,
+         noise, add_noise, fused, escape):
     """Returns (xy, loss, grad, state, rows); rows < len(lrs) means the run diverged at row ``rows``.
 
-    ``lrs[k]`` is the lr of step k; when ``momentum_slot`` >= 0 a schedule cycles momentum and
-    ``momenta[k]`` is written into that hyperparameter slot before step k, as torch's scheduler does.
+    ``surface``: a built-in id or FormulaFunctions (``evaluation.surface_eval``). ``lrs[k]`` is the
+    lr of step k; when ``momentum_slot`` >= 0 a schedule cycles momentum and ``momenta[k]`` is
+    written into that hyperparameter slot before step k, as torch's scheduler does. A non-empty
+    ``plateau`` (ReduceLROnPlateau) is stepped with the loss of each reached row and writes the
+    next step's lr into ``lrs``.
     """
     total = lrs.shape[0]
     xy = np.empty((total, 2))
@@ -86,12 +43,14 @@ def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, momenta,
     state = state0.copy()
     g = np.empty(2)
     centre_x, centre_y, radius = escape[0], escape[1], escape[2]
+    has_plateau = plateau.shape[0] > 0
+    plateau_state = plateau_start(plateau)
     rows = 0
     for k in range(total):
         x, y = p[0], p[1]
         if not (abs(x - centre_x) <= radius and abs(y - centre_y) <= radius):
             break  # also catches NaN coordinates
-        value, gx, gy = _surface_eval(surface_id, x, y, surface_params)  # id or FormulaFunctions
+        value, gx, gy = surface_eval(surface, x, y, surface_params)
         if add_noise:
             gx += noise[k, 0]
             gy += noise[k, 1]
@@ -108,34 +67,12 @@ def _run(surface_id, surface_params, kernel_id, hp, state0, start, lrs, momenta,
             states[k, slot] = state[slot]
         rows = k + 1
         if k + 1 < total:
+            if has_plateau and k > 0:  # torch: scheduler.step(loss) after each optimizer step
+                lrs[k + 1] = plateau_step(plateau, plateau_state, value, lrs[k])
             if momentum_slot >= 0:
                 hp[momentum_slot] = momenta[k + 1]
             optimizer_step(kernel_id, p, g, lrs[k + 1], hp, state, fused)
     return xy[:rows], loss[:rows], grad[:rows], states[:rows], rows
-
-
-def _check_start(start, surface: Surface) -> np.ndarray:
-    try:
-        x, y = (float(v) for v in start)
-    except (TypeError, ValueError):
-        raise SimulatorError(f"invalid start {start!r}: expected two numbers x, y") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise SimulatorError(f"invalid start {start!r}: coordinates must be finite")
-    centre_x, centre_y, radius = escape_box(surface)
-    if abs(x - centre_x) > radius or abs(y - centre_y) > radius:
-        raise SimulatorError(f"invalid start {start!r}: too far outside the view {surface.bounds}")
-    return np.array([x, y], dtype=np.float64)
-
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
-        if isinstance(steps, float) and steps.is_integer():
-            steps = int(steps)
-        else:
-            raise SimulatorError(f"invalid steps={steps!r}: expected a whole number")
-    if not 0 <= steps <= MAX_STEPS:
-        raise SimulatorError(f"invalid steps={steps}: must be between 0 and {MAX_STEPS}")
-    return int(steps)
 
 
 def _check_noise(noise) -> float:
@@ -158,12 +95,6 @@ def _noise(sigma: float, seed, rows: int) -> np.ndarray:
     return generator.normal(0.0, sigma, size=(rows, 2))
 
 
-def escape_box(surface: Surface) -> np.ndarray:
-    xmin, xmax, ymin, ymax = surface.bounds
-    span = max(xmax - xmin, ymax - ymin)
-    return np.array([(xmin + xmax) / 2, (ymin + ymax) / 2, ESCAPE_VIEWS * span])
-
-
 def simulate(
     surface="rosenbrock",
     optimizer="Adam",
@@ -178,40 +109,78 @@ def simulate(
 ) -> Trajectory:
     """Run ``optimizer`` (a torch.optim name) on ``surface`` from ``start`` for ``steps`` steps.
 
-    ``hyperparams`` overrides torch's defaults (names as in torch). ``noise`` σ adds N(0, σ²) to
-    each gradient component, reproducibly for a given ``seed``. A run that leaves the finite world
-    stops there and reports ``diverged at step k``; bad arguments raise SimulatorError.
+    ``surface``: a built-in name or ``"expr:<formula>[@xmin,xmax,ymin,ymax]"``. ``hyperparams``
+    overrides torch's defaults (names as in torch). ``noise`` σ adds N(0, σ²) to each gradient
+    component, reproducibly for a given ``seed``. A run that leaves the finite world stops there
+    and reports ``diverged at step k``; bad arguments raise SimulatorError.
     ``schedule`` is a torch scheduler as ``(name, params)``, e.g. ``("CosineAnnealingLR", {"T_max": 500})``,
     stepped once after each optimizer step; ``traj.lr[k]`` is then the lr step k used.
+    ``LBFGS`` records one row per ``.step(closure)`` call, with ``traj.evals`` and ``traj.trials``,
+    and stops with ``converged at step k`` where torch's LBFGS would no longer move.
     """
     spec = get_optimizer(optimizer)
     surf = get_surface(surface)
     values = spec.resolve(hyperparams)
     params = surf.params_array(surface_params)
-    start_point = _check_start(surf.default_start if start is None else start, surf)
-    steps = _check_steps(steps)
+    start_point = check_start(surf.default_start if start is None else start, surf)
+    steps = check_steps(steps)
     sigma = _check_noise(noise)
-    momenta, momentum_slot = np.zeros(1), -1
     if schedule is None:
-        lrs = np.full(steps + 1, values["lr"], dtype=np.float64)
+        plan = SchedulePlan(np.full(steps + 1, values["lr"], dtype=np.float64), None, None, np.zeros(0))
+        resolved_schedule = None
     else:
-        lrs, cycled, momentum_key = schedule_arrays(schedule, spec, values, steps)
-        if cycled is not None:
-            momenta, momentum_slot = cycled, spec.slot(momentum_key)
+        resolved_schedule = resolve_schedule(schedule, steps)
+        plan = schedule_arrays(resolved_schedule, spec, values, steps)
+    description = {
+        "surface": surf.name, "optimizer": spec.name, "hyperparams": values,
+        "label": label or spec.name, "schedule": resolved_schedule,
+    }
+    if spec.closure:
+        if sigma > 0.0:
+            raise SimulatorError(
+                f"{spec.name} evaluates the loss several times per step and needs a deterministic "
+                "gradient: set noise to 0"
+            )
+        return _simulate_lbfgs(surf, params, start_point, steps, values, plan, description)
+    momenta, momentum_slot = np.zeros(1), -1
+    if plan.momenta is not None:
+        momenta, momentum_slot = plan.momenta, spec.slot(plan.momentum_key)
+    lrs = plan.lrs.copy()
     noise_rows = _noise(sigma, seed, steps + 1)
     xy, loss, grad, state, rows = _run(
-        _surface_source(surf), params, spec.kernel_id, spec.pack(values),
-        np.zeros(spec.state_size), start_point, lrs, momenta, momentum_slot, noise_rows, sigma > 0.0, FUSED,
+        surface_source(surf), params, spec.kernel_id, spec.pack(values), np.zeros(spec.state_size),
+        start_point, lrs, momenta, momentum_slot, plan.plateau, noise_rows, sigma > 0.0, FUSED,
         escape_box(surf),
     )
+    _check_first_row(rows, start_point, surf)
+    diverged = rows <= steps
+    return Trajectory(
+        xy=xy, loss=loss, grad=grad, lr=lrs[:rows].copy(), state=state, state_names=spec.state_names,
+        status=DIVERGED if diverged else OK, diverged_at=rows if diverged else None, **description,
+    )
+
+
+def _check_first_row(rows: int, start_point: np.ndarray, surf: Surface) -> None:
     if rows == 0:
         raise SimulatorError(
             f"invalid start {tuple(start_point)}: the loss or gradient of {surf.name} is not finite there"
         )
-    diverged = rows <= steps
+
+
+def _simulate_lbfgs(surf: Surface, params, start_point, steps: int, values: dict, plan: SchedulePlan,
+                    description: dict) -> Trajectory:
+    if plan.momenta is not None:
+        raise SimulatorError(f"{lbfgs.NAME} has no momentum to cycle; set cycle_momentum=false")
+    lrs = plan.lrs.copy()
+    (xy, loss, grad, state, evals, trial_xy, trial_loss, trial_offset, trial_count, rows, status,
+     event) = lbfgs.run_lbfgs(surface_source(surf), params, start_point, steps, lrs,
+                              lbfgs.pack_lbfgs_options(values), FUSED, escape_box(surf), plan.plateau)
+    _check_first_row(rows, start_point, surf)
     return Trajectory(
-        xy=xy, loss=loss, grad=grad, lr=lrs[:rows].copy(), state=state,
-        state_names=spec.state_names, surface=surf.name, optimizer=spec.name,
-        hyperparams=values, status=DIVERGED if diverged else OK,
-        diverged_at=rows if diverged else None, label=label or spec.name,
+        xy=xy, loss=loss, grad=grad, lr=lrs[:rows].copy(), state=state, state_names=lbfgs.STATE_NAMES,
+        status={lbfgs.OK: OK, lbfgs.DIVERGED: DIVERGED, lbfgs.CONVERGED: CONVERGED}[status],
+        diverged_at=event if status == lbfgs.DIVERGED else None,
+        converged_at=event if status == lbfgs.CONVERGED else None,
+        evals=evals, trials=LineSearchTrials(trial_xy, trial_loss, trial_offset, trial_count),
+        **description,
     )

@@ -15,7 +15,7 @@ SymPy derives the gradient; :func:`_print` turns value and gradient (after ``sym
 Python source using only arithmetic, ``math.*`` and ``abs``/``_sign``, which is exec'd and compiled
 as three Numba ``cfunc``\\s ``float64(float64, float64)``: f, ∂f/∂x, ∂f/∂y (a cfunc cannot return a
 tuple). The engine's one compiled loop calls them through function pointers (see
-``simulator.engine.FormulaFunctions``), so a new formula costs SymPy plus three small cfunc
+``simulator.evaluation.FormulaFunctions``), so a new formula costs SymPy plus three small cfunc
 compilations (0.1-0.3 s in all) and never a recompilation of the loop. The cfuncs are not cached
 on disk (exec'd source has no file); compiled formulas are kept in memory, keyed by their
 normalised text (``ast.unparse`` of the checked tree), which is also the surface's name.
@@ -41,8 +41,8 @@ import numpy as np
 import sympy
 from sympy.core.parameters import distribute
 
-from simulator.engine import FormulaFunctions
 from simulator.errors import SimulatorError
+from simulator.evaluation import FormulaFunctions
 from simulator.numerics import sign
 from simulator.surfaces import Surface
 

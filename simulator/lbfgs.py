@@ -50,16 +50,16 @@ import numpy as np
 from numba import njit
 
 from simulator.errors import SimulatorError
+from simulator.evaluation import check_start, check_steps, escape_box, surface_eval, surface_source
+from simulator.hyperparams import CHOICE, FLOAT, INT, HyperParam
 from simulator.numerics import FUSED, add_scaled
-from simulator.optimizers import FLOAT, HyperParam
-from simulator.surfaces import Surface, get_surface, surface_grad, surface_value
+from simulator.schedules import plateau_start, plateau_step
+from simulator.surfaces import Surface, get_surface
 
 NAME = "LBFGS"
 
 # ---- options --------------------------------------------------------------------------------
 
-INT = "int"  # a whole number (torch: Python int)
-CHOICE = "choice"  # one of ``choices`` (torch: a string or None)
 STRONG_WOLFE = "strong_wolfe"
 LINE_SEARCH_CHOICES = (None, STRONG_WOLFE)
 MAX_COUNT = 1_000_000  # simulator limit on max_iter, max_eval, history_size (torch has none)
@@ -246,15 +246,14 @@ def _dot(a0, a1, b0, b1):
 
 
 @njit(cache=True, error_model="numpy")
-def _closure(surface_id, params, x, y, trial_xy, trial_loss, ints):
+def _closure(surface, params, x, y, trial_xy, trial_loss, ints):
     """The closure: loss and gradient at (x, y), the point recorded as a trial point."""
     n = ints[_TRIALS]
     trial_xy[n, 0] = x
     trial_xy[n, 1] = y
-    value = surface_value(surface_id, x, y, params)
+    value, gx, gy = surface_eval(surface, x, y, params)  # a built-in id or FormulaFunctions
     trial_loss[n] = value
     ints[_TRIALS] = n + 1
-    gx, gy = surface_grad(surface_id, x, y, params)
     return value, gx, gy
 
 
@@ -296,7 +295,7 @@ def _cubic_interpolate(x1, x1_tensor, f1, g1, x2, x2_tensor, f2, g2, has_bounds,
 
 
 @njit(cache=True, error_model="numpy")
-def _strong_wolfe(surface_id, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gtd, max_ls, fused,
+def _strong_wolfe(surface, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gtd, max_ls, fused,
                   trial_xy, trial_loss, ints):
     """torch.optim.lbfgs._strong_wolfe; returns (f_new, g_new x, g_new y, t, ls_func_evals).
 
@@ -304,7 +303,7 @@ def _strong_wolfe(surface_id, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gt
     """
     c1, c2, tolerance_change = _C1, _C2, _LS_TOLERANCE_CHANGE
     d_norm = _abs_max(d0, d1)
-    f_new, gn0, gn1 = _closure(surface_id, params, add_scaled(x0, d0, t, fused),
+    f_new, gn0, gn1 = _closure(surface, params, add_scaled(x0, d0, t, fused),
                                add_scaled(x1, d1, t, fused), trial_xy, trial_loss, ints)
     ls_func_evals = 1
     gtd_new = _dot(gn0, gn1, d0, d1)
@@ -349,7 +348,7 @@ def _strong_wolfe(surface_id, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gt
 
         # next step
         t_prev, t_prev_tensor, f_prev, gp0, gp1, gtd_prev = tmp, tmp_tensor, f_new, gn0, gn1, gtd_new
-        f_new, gn0, gn1 = _closure(surface_id, params, add_scaled(x0, d0, t, fused),
+        f_new, gn0, gn1 = _closure(surface, params, add_scaled(x0, d0, t, fused),
                                    add_scaled(x1, d1, t, fused), trial_xy, trial_loss, ints)
         ls_func_evals += 1
         gtd_new = _dot(gn0, gn1, d0, d1)
@@ -406,7 +405,7 @@ def _strong_wolfe(surface_id, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gt
             insuf_progress = False
 
         # evaluate new point
-        f_new, gn0, gn1 = _closure(surface_id, params, add_scaled(x0, d0, t, fused),
+        f_new, gn0, gn1 = _closure(surface, params, add_scaled(x0, d0, t, fused),
                                    add_scaled(x1, d1, t, fused), trial_xy, trial_loss, ints)
         ls_func_evals += 1
         gtd_new = _dot(gn0, gn1, d0, d1)
@@ -436,7 +435,7 @@ def _strong_wolfe(surface_id, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gt
 
 
 @njit(cache=True, error_model="numpy")
-def _lbfgs_step(surface_id, params, p, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
+def _lbfgs_step(surface, params, p, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
                 strong_wolfe, fused, d, prev_g, floats, ints, old_dirs, old_stps, ro, al,
                 trial_xy, trial_loss):
     """One torch ``LBFGS.step(closure)``; moves ``p`` and the state in place.
@@ -445,7 +444,7 @@ def _lbfgs_step(surface_id, params, p, lr, max_iter, max_eval, tolerance_grad, t
     first move on a path every later call repeats (see the module docstring).
     """
     capacity = ro.shape[0]
-    loss, g0, g1 = _closure(surface_id, params, p[0], p[1], trial_xy, trial_loss, ints)
+    loss, g0, g1 = _closure(surface, params, p[0], p[1], trial_xy, trial_loss, ints)
     current_evals = 1
     ints[_FUNC_EVALS] += 1
     if abs(g0) <= tolerance_grad and abs(g1) <= tolerance_grad:  # abs().max() <= tol, NaN: False
@@ -519,7 +518,7 @@ def _lbfgs_step(surface_id, params, p, lr, max_iter, max_eval, tolerance_grad, t
         ls_func_evals = 0
         if strong_wolfe:
             loss, g0, g1, t, ls_func_evals = _strong_wolfe(
-                surface_id, params, p[0], p[1], t, t_tensor, d[0], d[1], loss, g0, g1, gtd,
+                surface, params, p[0], p[1], t, t_tensor, d[0], d[1], loss, g0, g1, gtd,
                 max_eval - current_evals, fused, trial_xy, trial_loss, ints,
             )
             p[0] = add_scaled(p[0], d[0], t, fused)
@@ -529,7 +528,7 @@ def _lbfgs_step(surface_id, params, p, lr, max_iter, max_eval, tolerance_grad, t
             p[0] = add_scaled(p[0], d[0], t, fused)
             p[1] = add_scaled(p[1], d[1], t, fused)
             if n_iter != max_iter:
-                loss, g0, g1 = _closure(surface_id, params, p[0], p[1], trial_xy, trial_loss, ints)
+                loss, g0, g1 = _closure(surface, params, p[0], p[1], trial_xy, trial_loss, ints)
                 opt_cond = abs(g0) <= tolerance_grad and abs(g1) <= tolerance_grad
                 ls_func_evals = 1
 
@@ -559,16 +558,18 @@ def _row_ok(x, y, escape):
 
 
 @njit(cache=True, error_model="numpy")
-def run_lbfgs(surface_id, surface_params, start, steps, lrs, options_vector, fused, escape):
+def run_lbfgs(surface, surface_params, start, steps, lrs, options_vector, fused, escape, plateau):
     """``steps`` calls of torch's ``LBFGS.step(closure)`` from ``start``; ``lrs[k]`` is step k's lr.
 
-    ``options_vector``: :func:`pack_lbfgs_options`. ``escape``: ``engine.escape_box(surface)``.
+    ``options_vector``: :func:`pack_lbfgs_options`. ``escape``: ``evaluation.escape_box(surface)``.
     Returns ``(xy, loss, grad, state, evals, trial_xy, trial_loss, trial_offset, trial_count,
     rows, status, event_step)``: per row k the point, its loss and gradient, torch's state after
     step k (STATE_NAMES), the closure evaluations step k spent and where its evaluated points
     are in ``trial_xy``/``trial_loss`` (``trial_offset[k]``, ``trial_count[k]``; the first one of
     a step is the point it started from, row k-1). ``status`` OK / DIVERGED / CONVERGED with
     ``event_step`` the diverged step (= rows) or the converged row (= rows - 1); -1 for OK.
+    ``plateau``: a ReduceLROnPlateau vector (``schedules.plateau_vector``), or empty for none; it
+    is stepped with the loss of each reached row and writes the lr of the next step into ``lrs``.
     """
     max_iter = int(options_vector[0])
     max_eval = int(options_vector[1])
@@ -602,6 +603,8 @@ def run_lbfgs(surface_id, surface_params, start, steps, lrs, options_vector, fus
     trial_xy = np.empty((room, 2))
     trial_loss = np.empty(room)
 
+    has_plateau = plateau.shape[0] > 0
+    plateau_state = plateau_start(plateau)
     p = start.copy()
     rows = 0
     status = OK
@@ -617,7 +620,7 @@ def run_lbfgs(surface_id, surface_params, start, steps, lrs, options_vector, fus
                 trial_xy, trial_loss = grown_xy, grown_loss
             offset = ints[_TRIALS]
             spent, stalled = _lbfgs_step(
-                surface_id, surface_params, p, lrs[k], max_iter, max_eval, tolerance_grad,
+                surface, surface_params, p, lrs[k], max_iter, max_eval, tolerance_grad,
                 tolerance_change, strong_wolfe, fused, d, prev_g, floats, ints, old_dirs, old_stps,
                 ro, al, trial_xy, trial_loss,
             )
@@ -633,8 +636,7 @@ def run_lbfgs(surface_id, surface_params, start, steps, lrs, options_vector, fus
         if not _row_ok(x, y, escape):
             status = DIVERGED
             break
-        value = surface_value(surface_id, x, y, surface_params)
-        gx, gy = surface_grad(surface_id, x, y, surface_params)
+        value, gx, gy = surface_eval(surface, x, y, surface_params)
         if not (math.isfinite(value) and math.isfinite(gx) and math.isfinite(gy)):
             status = DIVERGED
             break
@@ -649,6 +651,8 @@ def run_lbfgs(surface_id, surface_params, start, steps, lrs, options_vector, fus
             state[k, 4] = d[0]
             state[k, 5] = d[1]
             state[k, 6] = ints[_NUM]
+            if has_plateau and k + 1 < total:
+                lrs[k + 1] = plateau_step(plateau, plateau_state, value, lrs[k])
         rows = k + 1
     if status == DIVERGED:
         event = rows
@@ -675,13 +679,16 @@ def _check_lrs(lrs, steps: int, default: float) -> np.ndarray:
     return arr
 
 
-def simulate_lbfgs(surface, start=None, steps=20, options=None, surface_params=None, *, lrs=None) -> dict:
+def simulate_lbfgs(surface, start=None, steps=20, options=None, surface_params=None, *, lrs=None,
+                   plateau=None) -> dict:
     """Run torch's LBFGS (``options``: its constructor arguments) for ``steps`` ``.step()`` calls.
 
     ``surface``: a name or a :class:`~simulator.surfaces.Surface`; ``start`` None -> its default
     start; ``surface_params``: overrides of the surface's parameters; ``lrs``: optional per-row
     learning rates (length steps + 1, ``lrs[k]`` used by step k, e.g. from an lr schedule),
-    default ``options['lr']`` throughout. Bad input raises SimulatorError.
+    default ``options['lr']`` throughout; ``plateau``: a ReduceLROnPlateau vector
+    (``schedules.plateau_vector``) that lowers them as the loss stalls. Bad input raises
+    SimulatorError.
 
     Returns a dict: ``xy`` (R, 2), ``loss`` (R,), ``grad`` (R, 2), ``lr`` (R,), ``state`` (R, 7)
     with ``state_names`` (torch's state after each step: n_iter, func_evals, t, H_diag, d_x,
@@ -693,18 +700,15 @@ def simulate_lbfgs(surface, start=None, steps=20, options=None, surface_params=N
     "converged"), ``diverged_at`` / ``converged_at`` (int or None), ``message``, ``hyperparams``
     (the resolved options), ``surface`` and ``optimizer`` names.
     """
-    # engine's helpers are imported here, not at the top: engine may import this module.
-    from simulator.engine import _check_start, _check_steps, escape_box
-
     surf = surface if isinstance(surface, Surface) else get_surface(surface)
     values = resolve_lbfgs_options(options)
     params = surf.params_array(surface_params)
-    start_point = _check_start(surf.default_start if start is None else start, surf)
-    steps = _check_steps(steps)
+    start_point = check_start(surf.default_start if start is None else start, surf)
+    steps = check_steps(steps)
     lr_rows = _check_lrs(lrs, steps, values["lr"])
     (xy, loss, grad, state, evals, trial_xy, trial_loss, trial_offset, trial_count, rows, status,
-     event) = run_lbfgs(surf.surface_id, params, start_point, steps, lr_rows, pack_lbfgs_options(values),
-                        FUSED, escape_box(surf))
+     event) = run_lbfgs(surface_source(surf), params, start_point, steps, lr_rows, pack_lbfgs_options(values),
+                        FUSED, escape_box(surf), np.zeros(0) if plateau is None else plateau)
     if rows == 0:
         raise SimulatorError(
             f"invalid start {tuple(start_point)}: the loss or gradient of {surf.name} is not finite there"

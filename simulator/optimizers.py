@@ -16,56 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator import kernels
+from simulator import kernels, lbfgs
 from simulator.errors import SimulatorError
-
-FLOAT, BOOL, PAIR = "float", "bool", "pair"
-
-
-@dataclass(frozen=True)
-class HyperParam:
-    """One constructor argument of a torch optimizer.
-
-    ``minimum``/``maximum`` bound what torch accepts (``None`` = unbounded; for a pair they bound
-    each element); ``typical`` is the range an editor's slider spans; ``torch_error`` is torch's own
-    message for a refused value, quoted in ours.
-    """
-
-    name: str
-    default: float | bool | tuple | None
-    help: str
-    kind: str = FLOAT
-    minimum: float | None = None
-    maximum: float | None = None
-    include_minimum: bool = True
-    include_maximum: bool = True
-    scale: str = "linear"
-    typical: tuple[float, float] | None = None
-    torch_error: str = ""
-    first_may_be_none: bool = False  # Adafactor's eps=(None, 1e-3)
-
-    @property
-    def slots(self) -> int:
-        return 2 if self.kind == PAIR else 1
-
-    def range_text(self) -> str:
-        if self.kind == BOOL:
-            return "true or false"
-        parts = []
-        if self.minimum is not None:
-            parts.append(f"{'>=' if self.include_minimum else '>'} {self.minimum:g}")
-        if self.maximum is not None:
-            parts.append(f"{'<=' if self.include_maximum else '<'} {self.maximum:g}")
-        return " and ".join(parts) if parts else "any finite number"
-
-    def in_range(self, x: float) -> bool:
-        above_minimum = self.minimum is None or x > self.minimum or (
-            x == self.minimum and self.include_minimum
-        )
-        below_maximum = self.maximum is None or x < self.maximum or (
-            x == self.maximum and self.include_maximum
-        )
-        return above_minimum and below_maximum
+from simulator.hyperparams import BOOL, PAIR, HyperParam
 
 
 @dataclass(frozen=True)
@@ -78,6 +31,10 @@ class OptimizerSpec:
     first_moment: str | None = None  # the state vector that is a momentum / first moment
     constants: tuple[float, ...] = ()  # kernel slots fixed by the class (AdamW's decoupling)
     cross_check: Callable[[dict], None] | None = field(default=None, repr=False)
+    # A closure optimizer (LBFGS) evaluates the loss several times per step and runs its own
+    # compiled loop; it resolves its options itself (whole numbers, choices).
+    closure: bool = False
+    resolver: Callable[[dict | None], dict] | None = field(default=None, repr=False)
 
     @property
     def hyperparam_names(self) -> tuple[str, ...]:
@@ -127,6 +84,11 @@ class OptimizerSpec:
 
     def resolve(self, overrides: dict | None = None) -> dict:
         """Defaults merged with ``overrides``, checked with torch's rules; raises SimulatorError."""
+        if self.resolver is not None:
+            return self.resolver(overrides)
+        if overrides is not None and not isinstance(overrides, dict):
+            raise SimulatorError(f"{self.name}: hyperparameters must be a mapping of names to values, "
+                                 f"got {overrides!r}")
         values = self.defaults
         for name, raw in (overrides or {}).items():
             values[name] = _coerce(self, self.hyperparam(name), raw)
@@ -427,6 +389,15 @@ _SPECS = (
         (("step", 1), ("variance", 2)),
     ),
 )
+
+LBFGS = OptimizerSpec(
+    lbfgs.NAME, -1,
+    "quasi-Newton: several loss evaluations per step, optional strong-Wolfe line search",
+    lbfgs.LBFGS_OPTIONS,
+    (("n_iter", 1), ("func_evals", 1), ("t", 1), ("H_diag", 1), ("d", 2), ("history", 1)),
+    closure=True, resolver=lbfgs.resolve_lbfgs_options,
+)
+_SPECS = (*_SPECS, LBFGS)
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {spec.name: spec for spec in _SPECS}
 

@@ -5,8 +5,8 @@ classes below replay that arithmetic on a one-group stand-in (``_Group``) in the
 the same recursive forms, the same construction side effects (``initial_lr``, momentum written at
 construction) and SequentialLR's undo-and-restart dance, so the sequences agree bit for bit.
 Everything except ReduceLROnPlateau depends on the step count only and is computed ahead of the
-run (``schedule_arrays``); ReduceLROnPlateau watches the loss, so the compiled engine runs it
-(``PLATEAU_*`` below describe its parameter vector).
+run (``schedule_arrays``); ReduceLROnPlateau watches the loss, so the compiled loops run it
+(``plateau_step``) with the loss at the point each step reaches.
 
 Momentum cycling (CyclicLR, OneCycleLR): torch writes ``betas[0]`` for optimizers that have betas
 and ``momentum`` otherwise; the arrays carry it per step and the engine writes it into the
@@ -17,13 +17,18 @@ import math
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from numba import njit
 
 from simulator.errors import SimulatorError
-from simulator.optimizers import BOOL, FLOAT, HyperParam, OptimizerSpec
+from simulator.hyperparams import BOOL, CHOICE, FLOAT, INT, HyperParam
 
-INT, CHOICE, INT_LIST, SCHEDULE_LIST = "int", "choice", "int_list", "schedule_list"
+if TYPE_CHECKING:  # optimizers imports lbfgs, which imports this module
+    from simulator.optimizers import OptimizerSpec
+
+INT_LIST, SCHEDULE_LIST = "int_list", "schedule_list"
 
 
 class _Group(dict):
@@ -329,6 +334,60 @@ class SequentialLR:
             scheduler.step()
 
 
+# ---- ReduceLROnPlateau: run inside the compiled loops -----------------------------------------
+# torch's ReduceLROnPlateau.step(metrics) with the loss each step reaches; its parameters travel as
+# a float vector (plateau_vector) and its state (best, bad steps, cooldown counter) as another.
+(_PLATEAU_MODE_MAX, _PLATEAU_ABSOLUTE, _PLATEAU_THRESHOLD, _PLATEAU_FACTOR, _PLATEAU_PATIENCE,
+ _PLATEAU_COOLDOWN, _PLATEAU_MIN_LR, _PLATEAU_EPS) = range(8)
+_PLATEAU_BEST, _PLATEAU_BAD_STEPS, _PLATEAU_COOLDOWN_LEFT = range(3)
+
+
+class ReduceLROnPlateau:
+    """Holds the resolved parameters; ``plateau_step`` does torch's arithmetic in compiled code."""
+
+    def __init__(self, group, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
+        self.vector = np.array([
+            1.0 if mode == "max" else 0.0, 1.0 if threshold_mode == "abs" else 0.0, threshold, factor,
+            patience, cooldown, min_lr, eps,
+        ], dtype=np.float64)
+
+
+@njit(cache=True)
+def plateau_start(vector):
+    """A fresh state for ``vector`` (empty vector: no plateau; the state is then unused)."""
+    state = np.zeros(3)
+    if vector.shape[0] > 0:
+        state[_PLATEAU_BEST] = -np.inf if vector[_PLATEAU_MODE_MAX] != 0.0 else np.inf  # torch's mode_worse
+    return state
+
+
+@njit(cache=True)
+def plateau_step(vector, state, metric, lr):
+    """torch's ``ReduceLROnPlateau.step(metric)`` for one param group whose lr is ``lr``; the new lr."""
+    best, threshold = state[_PLATEAU_BEST], vector[_PLATEAU_THRESHOLD]
+    if vector[_PLATEAU_MODE_MAX] == 0.0:
+        better = metric < (best - threshold if vector[_PLATEAU_ABSOLUTE] != 0.0 else best * (1.0 - threshold))
+    else:
+        better = metric > (best + threshold if vector[_PLATEAU_ABSOLUTE] != 0.0 else best * (threshold + 1.0))
+    if better:
+        state[_PLATEAU_BEST] = metric
+        state[_PLATEAU_BAD_STEPS] = 0.0
+    else:
+        state[_PLATEAU_BAD_STEPS] += 1.0
+    if state[_PLATEAU_COOLDOWN_LEFT] > 0.0:
+        state[_PLATEAU_COOLDOWN_LEFT] -= 1.0
+        state[_PLATEAU_BAD_STEPS] = 0.0  # bad steps in cooldown are ignored
+    if state[_PLATEAU_BAD_STEPS] > vector[_PLATEAU_PATIENCE]:
+        scaled, floor = lr * vector[_PLATEAU_FACTOR], vector[_PLATEAU_MIN_LR]
+        new_lr = floor if floor > scaled else scaled  # Python's max(lr * factor, min_lr)
+        if lr - new_lr > vector[_PLATEAU_EPS]:
+            lr = new_lr
+        state[_PLATEAU_COOLDOWN_LEFT] = vector[_PLATEAU_COOLDOWN]
+        state[_PLATEAU_BAD_STEPS] = 0.0
+    return lr
+
+
 # ---- the registry ----------------------------------------------------------------------------
 
 
@@ -408,7 +467,8 @@ def _coerce_param(spec: ScheduleSpec, p: ScheduleParam, raw):
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         _refuse(spec, p.name, raw, "expected a finite number")
     if not p.in_range(float(raw)):
-        _refuse(spec, p.name, raw, f"must be {p.range_text()}")
+        torch_text = f" (torch: {p.torch_error})" if p.torch_error else ""
+        _refuse(spec, p.name, raw, f"must be {p.range_text()}{torch_text}")
     return float(raw)
 
 
@@ -527,6 +587,22 @@ _SPECS = (
            include_minimum=False),
         _p("three_phase", False, "rise, fall back to the initial lr, then anneal", BOOL),
     ), OneCycleLR),
+    ScheduleSpec("ReduceLROnPlateau", "multiply the lr by factor when the loss stops improving", (
+        _p("mode", "min", "min: the loss should fall; max: it should rise", CHOICE, choices=("min", "max")),
+        _p("factor", 0.1, "lr multiplier at each reduction", minimum=0.0, maximum=1.0,
+           include_maximum=False, scale="log", typical=(1e-3, 0.9),
+           torch_error="Factor should be < 1.0."),
+        _p("patience", 10, "steps without improvement tolerated before reducing", kind=INT, minimum=0,
+           typical=(0, 100)),
+        _p("threshold", 1e-4, "how much better counts as an improvement", minimum=0.0, scale="log",
+           typical=(1e-8, 1e-1)),
+        _p("threshold_mode", "rel", "rel: relative to the best loss; abs: absolute", CHOICE,
+           choices=("rel", "abs")),
+        _p("cooldown", 0, "steps after a reduction before counting again", kind=INT, minimum=0,
+           typical=(0, 100)),
+        _p("min_lr", 0.0, "lower bound on the lr", minimum=0.0),
+        _p("eps", 1e-8, "reductions smaller than this are skipped", minimum=0.0, scale="log"),
+    ), ReduceLROnPlateau),
     ScheduleSpec("SequentialLR", "schedules one after another, switching at milestones", (
         _p("schedulers", None, "list of (name, parameters)", SCHEDULE_LIST, required=True),
         _p("milestones", None, "steps at which to switch", INT_LIST, required=True),
@@ -545,12 +621,12 @@ def get_schedule(name) -> ScheduleSpec:
     raise SimulatorError(f"unknown schedule '{name}'; choose from: {', '.join(SCHEDULES)}")
 
 
-def _momentum_key(optimizer: OptimizerSpec) -> str | None:
+def _momentum_key(optimizer: "OptimizerSpec") -> str | None:
     names = optimizer.hyperparam_names
     return "betas" if "betas" in names else "momentum" if "momentum" in names else None
 
 
-def _build(spec: ScheduleSpec, values: dict, group: _Group, optimizer: OptimizerSpec):
+def _build(spec: ScheduleSpec, values: dict, group: _Group, optimizer: "OptimizerSpec"):
     if spec.name == "SequentialLR":
         inner = [
             _build(get_schedule(name), params, group, optimizer) for name, params in values["schedulers"]
@@ -562,16 +638,46 @@ def _build(spec: ScheduleSpec, values: dict, group: _Group, optimizer: Optimizer
     return spec.build(group, **values)
 
 
-def schedule_arrays(schedule, optimizer: OptimizerSpec, values: dict, steps: int):
-    """(lrs, momenta, momentum_key): per step k, the lr (and cycled momentum) step k uses.
+class SchedulePlan(NamedTuple):
+    """What the compiled loops need to follow a schedule.
 
-    Row 0 holds the values in force at the start. ``momenta`` is None unless the schedule cycles
-    momentum; ``momentum_key`` names the hyperparameter it drives ("betas" -> betas[0]).
+    ``lrs[k]``: the lr step k uses (row 0: the one in force at the start); ``momenta``: the cycled
+    momentum per step, or None; ``momentum_key``: the hyperparameter it drives ("betas" ->
+    betas[0]); ``plateau``: ReduceLROnPlateau's vector, or an empty array. With a plateau the
+    loop rewrites ``lrs`` as it goes, since the lr then depends on the losses reached.
     """
-    name, params = (schedule, {}) if isinstance(schedule, str) else tuple(schedule)
+
+    lrs: np.ndarray
+    momenta: np.ndarray | None
+    momentum_key: str | None
+    plateau: np.ndarray
+
+
+def resolve_schedule(schedule, steps: int) -> tuple[str, dict]:
+    """``(name, params)`` (or a bare name) checked and completed with defaults: (torch name, values)."""
+    if isinstance(schedule, str):
+        name, params = schedule, {}
+    else:
+        try:
+            name, params = schedule
+        except (TypeError, ValueError):
+            raise SimulatorError(
+                f"invalid schedule {schedule!r}: expected a name or (name, parameters)"
+            ) from None
+    if params is not None and not isinstance(params, dict):
+        raise SimulatorError(f"invalid schedule parameters {params!r}: expected a mapping of names to values")
     spec = get_schedule(name)
-    resolved = spec.resolve(params, steps)
+    return spec.name, spec.resolve(params, steps)
+
+
+def schedule_arrays(schedule, optimizer: "OptimizerSpec", values: dict, steps: int) -> SchedulePlan:
+    """The SchedulePlan of ``schedule`` (a name or ``(name, params)``) for a run of ``steps`` steps."""
+    name, resolved = resolve_schedule(schedule, steps)
+    spec = get_schedule(name)
     group = _Group(lr=values["lr"])
+    if spec.name == "ReduceLROnPlateau":
+        plateau = ReduceLROnPlateau(group, **resolved).vector
+        return SchedulePlan(np.full(steps + 1, values["lr"], dtype=np.float64), None, None, plateau)
     key = _momentum_key(optimizer)
     if key is not None:
         group[key] = values[key]
@@ -586,4 +692,4 @@ def schedule_arrays(schedule, optimizer: OptimizerSpec, values: dict, steps: int
     lrs[0], momenta[0] = (lrs[1], momenta[1]) if steps else (group["lr"], 0.0)
     inner = [params for _, params in resolved.get("schedulers", [])]
     cycles = any(params.get("cycle_momentum") for params in [resolved, *inner])
-    return lrs, (momenta if cycles and key else None), key
+    return SchedulePlan(lrs, momenta if cycles and key else None, key, np.zeros(0))

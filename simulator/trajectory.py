@@ -2,10 +2,11 @@
 
 The CSV is plain (header first, one row per recorded point) so that pandas, numpy and spreadsheets
 read it as it is. Columns: ``step,x,y,loss,grad_x,grad_y,lr``, then one column per optimizer state
-slot (``state_exp_avg_x``, ...), then the run's description repeated on every row (``run``,
-``surface``, ``optimizer``, ``hyperparams`` as JSON, ``status``): the same shape as the long format
-that holds several runs. Floats are written with ``repr``, the shortest text that reads back to the
-same bits.
+slot (``state_exp_avg_x``, ...), then ``evals`` (closure evaluations per step; LBFGS only), then
+the run's description repeated on every row (``run``, ``surface``, ``optimizer``, ``hyperparams``
+and ``schedule`` as JSON, ``status``): the same shape as the long format that holds several runs
+(``write_runs_csv``), where a column one run lacks is left blank. Floats are written with
+``repr``, the shortest text that reads back to the same bits.
 """
 
 import contextlib
@@ -15,16 +16,34 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from simulator.errors import SimulatorError
 
 CORE_COLUMNS = ("step", "x", "y", "loss", "grad_x", "grad_y", "lr")
-RUN_COLUMNS = ("run", "surface", "optimizer", "hyperparams", "status")
+EVALS_COLUMN = "evals"
+RUN_COLUMNS = ("run", "surface", "optimizer", "hyperparams", "schedule", "status")
 STATE_PREFIX = "state_"
 
-OK, DIVERGED = "ok", "diverged"
+OK, DIVERGED, CONVERGED = "ok", "diverged", "converged"
+
+
+class LineSearchTrials(NamedTuple):
+    """Every point an LBFGS run evaluated: step k's are ``xy[offset[k]:offset[k] + count[k]]``.
+
+    The first point of a step is where it started (the previous row). Line-search trials may lie
+    far outside the view or be non-finite: filter before drawing.
+    """
+
+    xy: np.ndarray
+    loss: np.ndarray
+    offset: np.ndarray
+    count: np.ndarray
+
+    def of_step(self, k: int) -> np.ndarray:
+        return self.xy[self.offset[k]: self.offset[k] + self.count[k]]
 
 
 @dataclass
@@ -34,6 +53,9 @@ class Trajectory:
     ``grad[k]`` is the gradient the optimizer received at row k (noise included; the last row holds
     the gradient at the final point), ``lr[k]`` the learning rate step k used (row 0: the initial
     one), ``state[k]`` the optimizer state after step k, one column per ``state_names`` entry.
+    LBFGS runs also have ``evals[k]`` (closure evaluations step k spent) and ``trials``; they
+    report ``converged`` where torch's LBFGS stops moving for good (``converged_at``: the last
+    row). ``schedule`` is the resolved ``(name, params)`` the lr followed, or None.
     """
 
     xy: np.ndarray
@@ -48,6 +70,10 @@ class Trajectory:
     status: str = OK
     diverged_at: int | None = None
     label: str = ""
+    schedule: tuple | None = None
+    evals: np.ndarray | None = None
+    trials: LineSearchTrials | None = field(default=None, repr=False)
+    converged_at: int | None = None
 
     @property
     def steps(self) -> int:
@@ -58,6 +84,8 @@ class Trajectory:
     def message(self) -> str:
         if self.status == DIVERGED:
             return f"diverged at step {self.diverged_at}"
+        if self.status == CONVERGED:
+            return f"converged at step {self.converged_at}"
         return f"completed {self.steps} steps"
 
     @property
@@ -74,7 +102,8 @@ class Trajectory:
     # ---- CSV -----------------------------------------------------------------------------------
 
     def header(self) -> list[str]:
-        return [*CORE_COLUMNS, *(STATE_PREFIX + n for n in self.state_names), *RUN_COLUMNS]
+        evals = [EVALS_COLUMN] if self.evals is not None else []
+        return [*CORE_COLUMNS, *(STATE_PREFIX + n for n in self.state_names), *evals, *RUN_COLUMNS]
 
     def csv_rows(self, header: list[str] | None = None):
         """The rows of this trajectory under ``header`` (a superset of ours leaves blanks)."""
@@ -84,7 +113,8 @@ class Trajectory:
             "surface": self.surface,
             "optimizer": self.optimizer,
             "hyperparams": json.dumps(_jsonable(self.hyperparams), sort_keys=True),
-            "status": self.message if self.status == DIVERGED else OK,
+            "schedule": "" if self.schedule is None else json.dumps(_jsonable(self.schedule), sort_keys=True),
+            "status": OK if self.status == OK else self.message,
         }
         columns = {
             "x": self.xy[:, 0], "y": self.xy[:, 1], "loss": self.loss,
@@ -97,6 +127,8 @@ class Trajectory:
             for name in header:
                 if name == "step":
                     row.append(str(k))
+                elif name == EVALS_COLUMN and self.evals is not None:
+                    row.append(str(int(self.evals[k])))
                 elif name in columns:
                     row.append(repr(float(columns[name][k])))
                 else:
@@ -113,6 +145,26 @@ class Trajectory:
         if len(runs) != 1:
             raise SimulatorError(f"{path}: holds {len(runs)} runs; use read_csv_runs()")
         return runs[0]
+
+
+def runs_header(trajectories) -> list[str]:
+    """The long-format header for several runs: every column any of them has, in a stable order."""
+    state = dict.fromkeys(c for t in trajectories for c in t.header() if c.startswith(STATE_PREFIX))
+    evals = [EVALS_COLUMN] if any(t.evals is not None for t in trajectories) else []
+    return [*CORE_COLUMNS, *state, *evals, *RUN_COLUMNS]
+
+
+def write_runs_csv(path, trajectories) -> None:
+    """Several runs in one CSV (long format, one ``run`` per trajectory), written atomically."""
+    trajectories = list(trajectories)
+    if not trajectories:
+        raise SimulatorError("nothing to write: no runs")
+    labels = [t.run_label for t in trajectories]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise SimulatorError(f"run names must be unique in one CSV; repeated: {', '.join(repeated)}")
+    header = runs_header(trajectories)
+    write_csv_atomically(path, header, (row for t in trajectories for row in t.csv_rows(header)))
 
 
 def _jsonable(value):
@@ -210,11 +262,23 @@ def _run_from_rows(path, header, index, rows) -> Trajectory:
     except json.JSONDecodeError:
         raise SimulatorError(f"{path}: column 'hyperparams' is not valid JSON") from None
     hyperparams = {k: tuple(v) if isinstance(v, list) else v for k, v in hyperparams.items()}
+    try:
+        schedule = json.loads(text("schedule")) if text("schedule") else None
+    except json.JSONDecodeError:
+        raise SimulatorError(f"{path}: column 'schedule' is not valid JSON") from None
     status_text = text("status", OK)
-    diverged_at = None
-    status = OK
-    if status_text.startswith("diverged at step "):
-        status, diverged_at = DIVERGED, int(status_text.rsplit(" ", 1)[1])
+    status, diverged_at, converged_at = OK, None, None
+    for name in (DIVERGED, CONVERGED):
+        if status_text.startswith(f"{name} at step "):
+            try:
+                event = int(status_text.rsplit(" ", 1)[1])
+            except ValueError:
+                raise SimulatorError(f"{path}: unreadable status '{status_text}'") from None
+            status = name
+            diverged_at, converged_at = (event, None) if name == DIVERGED else (None, event)
+    evals = None
+    if EVALS_COLUMN in index and all(r[index[EVALS_COLUMN]] != "" for r in rows):
+        evals = numbers(EVALS_COLUMN).astype(np.int64)
     state = np.column_stack([numbers(STATE_PREFIX + n) for n in state_names]) if state_names \
         else np.zeros((len(rows), 0))
     xy = np.column_stack([numbers("x"), numbers("y")])
@@ -225,4 +289,5 @@ def _run_from_rows(path, header, index, rows) -> Trajectory:
         xy=xy, loss=numbers("loss"), grad=grad, lr=numbers("lr"), state=state,
         state_names=state_names, surface=text("surface"), optimizer=text("optimizer"),
         hyperparams=hyperparams, status=status, diverged_at=diverged_at, label=text("run"),
+        schedule=None if schedule is None else tuple(schedule), evals=evals, converged_at=converged_at,
     )

@@ -216,7 +216,7 @@ def test_diverging_run_writes_its_finite_rows_and_exits_0(tmp_path, capsys):
     assert 0 < k < 501  # it did diverge, well before the end
     rows = csv_rows(out)
     assert len(rows) == k  # rows 0 .. k-1 are finite; row k is where it left
-    numeric = [c for c in rows[0] if c not in ("run", "surface", "optimizer", "hyperparams", "status")]
+    numeric = [c for c in rows[0] if c not in ("run", "surface", "optimizer", "hyperparams", "schedule", "status")]
     assert "x" in numeric and "loss" in numeric
     assert all(math.isfinite(float(r[c])) for r in rows for c in numeric)
     assert {r["status"] for r in rows} == {f"diverged at step {k}"}
@@ -399,7 +399,7 @@ def test_list_json_structure(capsys):
     assert set(data) == {"surfaces", "optimizers", "schedules"}
     assert list(data["surfaces"]) == list(SURFACES)
     assert list(data["optimizers"]) == list(OPTIMIZERS)
-    assert len(data["surfaces"]) == 16 and len(data["optimizers"]) == 12
+    assert len(data["surfaces"]) == 16 and len(data["optimizers"]) == 13
     rosen = data["surfaces"]["rosenbrock"]
     assert rosen["bounds"] == [-2, 2, -1, 3]
     assert rosen["minima"] == [[1, 1, 0]]
@@ -549,7 +549,7 @@ def test_main_py_list_json():
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert len(data["surfaces"]) == 16
-    assert len(data["optimizers"]) == 12
+    assert len(data["optimizers"]) == 13
     assert set(data["surfaces"]) == set(SURFACES)
     assert set(data["optimizers"]) == set(OPTIMIZERS)
 

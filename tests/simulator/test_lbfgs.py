@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from simulator import SimulatorError, get_surface
-from simulator.engine import escape_box
+from simulator.evaluation import escape_box
 from simulator.lbfgs import (
     LBFGS_OPTIONS,
     STATE_NAMES,
@@ -361,7 +361,7 @@ def test_compiled_loop_contract():
     steps = 4
     out = run_lbfgs(surf.surface_id, surf.params_array(), np.array([-1.5, 2.0]), steps,
                     np.full(steps + 1, 1.0), pack_lbfgs_options(resolve_lbfgs_options({})), FUSED,
-                    escape_box(surf))
+                    escape_box(surf), np.zeros(0))
     xy, loss, grad, state, evals, trial_xy, trial_loss, _offset, count, rows, status, event = out
     assert rows == steps + 1 and status == 0 and event == -1
     assert xy.shape == (rows, 2) and grad.shape == (rows, 2) and loss.shape == (rows,)

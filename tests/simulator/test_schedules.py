@@ -73,7 +73,7 @@ def test_every_schedule_has_cases():
 def test_lr_and_momentum_sequences_equal_torchs(case):
     optimizer_name, hyperparams, schedule = case
     spec = get_optimizer(optimizer_name)
-    lrs, momenta, _ = schedule_arrays(schedule, spec, spec.resolve(hyperparams), STEPS)
+    lrs, momenta, _, _ = schedule_arrays(schedule, spec, spec.resolve(hyperparams), STEPS)
     theirs_lr, theirs_momentum = torch_sequences(optimizer_name, hyperparams, schedule, STEPS)
     np.testing.assert_array_equal(lrs[1:], theirs_lr)
     assert lrs[0] == lrs[1]
@@ -112,7 +112,7 @@ def test_momentum_cycling_needs_momentum_or_betas_like_torch():
 
 def test_one_cycle_defaults_to_the_runs_length():
     spec = get_optimizer("SGD")
-    lrs, _, _ = schedule_arrays(("OneCycleLR", {"max_lr": 1.0}), spec, spec.resolve({"momentum": 0.9}), 100)
+    lrs, _, _, _ = schedule_arrays(("OneCycleLR", {"max_lr": 1.0}), spec, spec.resolve({"momentum": 0.9}), 100)
     assert lrs[1] == pytest.approx(1.0 / 25) and lrs[-1] < 1e-3
     assert get_schedule("onecyclelr").name == "OneCycleLR"
 
