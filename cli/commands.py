@@ -9,7 +9,7 @@ from cli.values import parse_point, parse_settings, parse_value
 from simulator import OPTIMIZERS, SURFACES, simulate
 from simulator.errors import SimulatorError
 from simulator.schedules import SCHEDULES
-from simulator.trajectory import DIVERGED
+from simulator.trajectory import CONVERGED, DIVERGED
 
 
 def _whole_number(text: str, option: str, minimum: int = 0) -> int:
@@ -76,8 +76,9 @@ def run_simulate(args) -> int:
               file=sys.stderr)
         return 0
     x, y = trajectory.final
+    done = trajectory.message if trajectory.status == CONVERGED else f"{trajectory.steps} steps"
     print(
-        f"{trajectory.optimizer} on {trajectory.surface}: {trajectory.steps} steps, "
+        f"{trajectory.optimizer} on {trajectory.surface}: {done}, "
         f"final ({x:.6g}, {y:.6g}), loss {trajectory.loss[-1]:.6g} -> {args.out}"
     )
     return 0

@@ -608,3 +608,57 @@ def test_list_shows_every_schedule_with_its_parameters(capsys):
     assert list(schedules) == list(SCHEDULES)
     assert schedules["StepLR"]["params"]["step_size"]["required"] is True
     assert schedules["CyclicLR"]["params"]["mode"]["choices"] == ["triangular", "triangular2", "exp_range"]
+
+
+def test_simulate_lbfgs_with_a_line_search_writes_evals(tmp_path, capsys):
+    out = tmp_path / "lbfgs.csv"
+    code, stdout, err = run_cli(capsys, "simulate", "--optimizer", "lbfgs", "--set", "line_search_fn=strong_wolfe",
+                                "--set", "history_size=5", "--steps", "6", "--out", out)
+    assert (code, err) == (0, "")
+    rows = csv_rows(out)
+    expected = simulate("rosenbrock", "LBFGS", steps=6,
+                        hyperparams={"line_search_fn": "strong_wolfe", "history_size": 5})
+    assert [int(r["evals"]) for r in rows] == expected.evals.tolist()
+    assert [float(r["x"]) for r in rows] == expected.xy[:, 0].tolist()
+    assert "LBFGS on rosenbrock" in stdout
+
+
+def test_simulate_lbfgs_reports_convergence(tmp_path, capsys):
+    out = tmp_path / "lbfgs.csv"
+    code, stdout, err = run_cli(capsys, "simulate", "--optimizer", "LBFGS", "--surface", "quadratic",
+                                "--steps", "100", "--out", out)
+    assert (code, err) == (0, "")
+    assert re.search(r"converged at step \d+", stdout), stdout
+    assert {r["status"] for r in csv_rows(out)} == {re.search(r"converged at step \d+", stdout).group(0)}
+
+
+def test_simulate_with_reduce_lr_on_plateau(tmp_path, capsys):
+    out = tmp_path / "plateau.csv"
+    code, _, err = run_cli(capsys, "simulate", "--optimizer", "SGD", "--set", "lr=0.002", "--set", "momentum=0.9",
+                           "--schedule", "reducelronplateau", "--schedule-set", "patience=3",
+                           "--schedule-set", "threshold=0.05", "--steps", "300", "--out", out)
+    assert (code, err) == (0, "")
+    expected = simulate("rosenbrock", "SGD", steps=300, hyperparams={"lr": 0.002, "momentum": 0.9},
+                        schedule=("ReduceLROnPlateau", {"patience": 3, "threshold": 0.05}))
+    lrs = [float(r["lr"]) for r in csv_rows(out)]
+    assert lrs == expected.lr.tolist() and len(set(lrs)) > 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--optimizer", "LBFGS", "--set", "line_search_fn=armijo"], "invalid line_search_fn='armijo'"),
+    (["--optimizer", "LBFGS", "--noise", "0.1"], "set noise to 0"),
+    (["--schedule", "ReduceLROnPlateau", "--schedule-set", "factor=2"], "invalid factor=2"),
+])
+def test_lbfgs_and_plateau_mistakes_get_one_clear_line(tmp_path, capsys, args, message):
+    code, stdout, err = run_cli(capsys, "simulate", *args, "--out", tmp_path / "x.csv")
+    assert code == 2 and stdout == ""
+    assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_list_shows_lbfgs_and_the_plateau_schedule(capsys):
+    code, stdout, _ = run_cli(capsys, "list")
+    assert code == 0
+    assert "  LBFGS: quasi-Newton" in stdout
+    assert "line_search_fn" in stdout and "one of none, strong_wolfe" in stdout
+    assert "ReduceLROnPlateau(mode=min, factor=0.1, patience=10" in stdout

@@ -367,3 +367,128 @@ def test_compiled_loop_contract():
     assert xy.shape == (rows, 2) and grad.shape == (rows, 2) and loss.shape == (rows,)
     assert state.shape == (rows, len(STATE_NAMES)) and np.all(state[0] == 0)
     assert evals.tolist() == [0, 20, 20, 20, 20] and count.sum() == len(trial_xy) == len(trial_loss)
+
+
+# ---- LBFGS through simulate(): the registry entry, schedules, formulas, Trajectory ------------
+
+
+def _torch_lbfgs_scheduled(surface, start, steps, options, make_scheduler, plateau=False):
+    """torch's LBFGS with a real scheduler stepped after each .step() (with the loss for a plateau)."""
+    surf = get_surface(surface)
+    point = torch.nn.Parameter(torch.tensor(start, dtype=torch.float64))
+    optimizer = torch.optim.LBFGS([point], **options)
+    scheduler = make_scheduler(optimizer)
+
+    def closure():
+        x, y = point.detach().tolist()
+        point.grad = torch.tensor(surf.grad(x, y), dtype=torch.float64)
+        return torch.tensor(surf.value(x, y), dtype=torch.float64)
+
+    positions, lrs = [np.array(start, dtype=np.float64)], [optimizer.param_groups[0]["lr"]]
+    for _ in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step(closure)
+        positions.append(point.detach().numpy().copy())
+        if plateau:
+            scheduler.step(surf.value(*positions[-1]))
+        else:
+            scheduler.step()
+    return np.array(positions), np.array(lrs)
+
+
+@pytest.mark.parametrize("options", [{}, SW, {"max_iter": 1, "lr": 0.5}], ids=["default", "strong_wolfe", "max_iter=1"])
+def test_simulate_runs_lbfgs_like_torch(options):
+    from simulator import simulate
+
+    steps = 10
+    trajectory = simulate("rosenbrock", "lbfgs", start=(-1.5, 2.0), steps=steps, hyperparams=options)
+    positions, points, _ = torch_lbfgs("rosenbrock", (-1.5, 2.0), trajectory.steps, options)
+    assert trajectory.optimizer == "LBFGS" and trajectory.state_names == STATE_NAMES
+    assert relative_error(trajectory.xy, positions) <= 1e-9
+    assert trajectory.evals[0] == 0
+    for k in range(1, trajectory.steps + 1):
+        assert trajectory.evals[k] == len(points[k - 1])
+        assert relative_error(trajectory.trials.of_step(k), points[k - 1]) <= 1e-9
+    assert trajectory.hyperparams["max_eval"] == trajectory.hyperparams["max_iter"] * 5 // 4
+
+
+@pytest.mark.parametrize("options", [{"max_iter": 1, "lr": 0.5}, {"max_iter": 2, **SW}], ids=["fixed", "strong_wolfe"])
+def test_lbfgs_follows_a_torch_step_schedule(options):
+    from simulator import simulate
+
+    steps = 30
+    trajectory = simulate("rosenbrock", "LBFGS", start=(-1.5, 2.0), steps=steps, hyperparams=options,
+                          schedule=("StepLR", {"step_size": 5, "gamma": 0.5}))
+    positions, lrs = _torch_lbfgs_scheduled(
+        "rosenbrock", (-1.5, 2.0), trajectory.steps, options,
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5),
+    )
+    np.testing.assert_array_equal(trajectory.lr, lrs)
+    assert relative_error(trajectory.xy, positions) <= 1e-9
+    assert trajectory.schedule == ("StepLR", {"step_size": 5, "gamma": 0.5})
+
+
+def test_lbfgs_with_reduce_lr_on_plateau_matches_torch():
+    from simulator import simulate
+
+    options = {"max_iter": 1, "lr": 0.8}
+    params = {"patience": 2, "threshold": 0.05, "factor": 0.5}
+    trajectory = simulate("rosenbrock", "LBFGS", start=(-1.5, 2.0), steps=60, hyperparams=options,
+                          schedule=("ReduceLROnPlateau", params))
+    positions, lrs = _torch_lbfgs_scheduled(
+        "rosenbrock", (-1.5, 2.0), trajectory.steps, options,
+        lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **params), plateau=True,
+    )
+    np.testing.assert_array_equal(trajectory.lr, lrs)
+    assert len(set(lrs.tolist())) >= 3, "the plateau never reduced the lr twice"
+    assert relative_error(trajectory.xy, positions) <= 1e-9
+
+
+def test_lbfgs_reports_convergence_and_keeps_it_in_the_csv(tmp_path):
+    from simulator import Trajectory, simulate
+
+    trajectory = simulate("quadratic", "LBFGS", start=(-2.5, 1.5), steps=50)
+    assert trajectory.status == "converged"
+    assert trajectory.message == f"converged at step {trajectory.converged_at}"
+    assert trajectory.converged_at == trajectory.steps < 50
+    path = tmp_path / "lbfgs.csv"
+    trajectory.to_csv(path)
+    loaded = Trajectory.from_csv(path)
+    assert (loaded.status, loaded.converged_at) == ("converged", trajectory.converged_at)
+    np.testing.assert_array_equal(loaded.evals, trajectory.evals)
+    np.testing.assert_array_equal(loaded.xy, trajectory.xy)
+    assert loaded.hyperparams == trajectory.hyperparams
+
+
+def test_lbfgs_on_a_typed_rosenbrock_equals_the_built_in():
+    from simulator import simulate
+
+    for options in ({}, SW):
+        built_in = simulate("rosenbrock", "LBFGS", start=(-1.5, 2.0), steps=10, hyperparams=options)
+        typed = simulate("expr:(1 - x)**2 + 100*(y - x**2)**2", "LBFGS", start=(-1.5, 2.0), steps=10,
+                         hyperparams=options)
+        assert relative_error(typed.xy, built_in.xy) <= 1e-12
+        np.testing.assert_array_equal(typed.evals, built_in.evals)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"noise": 0.1}, "set noise to 0"),
+    ({"schedule": ("CyclicLR", {"base_lr": 0.1, "max_lr": 1.0})}, "cycle_momentum=false"),
+    ({"hyperparams": {"line_search_fn": "wolfe"}}, "invalid line_search_fn='wolfe'"),
+    ({"hyperparams": {"history_size": 0}}, "invalid history_size=0"),
+    ({"hyperparams": {"max_iter": 2.5}}, "invalid max_iter=2.5"),
+    ({"hyperparams": {"momentum": 0.9}}, "LBFGS has no hyperparameter 'momentum'"),
+])
+def test_lbfgs_refuses_what_it_cannot_do_with_a_clear_message(kwargs, message):
+    from simulator import simulate
+
+    with pytest.raises(SimulatorError, match=message):
+        simulate("rosenbrock", "LBFGS", steps=5, **kwargs)
+
+
+def test_lbfgs_without_momentum_cycling_follows_a_cyclic_schedule():
+    from simulator import simulate
+
+    schedule = ("CyclicLR", {"base_lr": 0.1, "max_lr": 1.0, "step_size_up": 3, "cycle_momentum": False})
+    trajectory = simulate("rosenbrock", "LBFGS", steps=12, hyperparams={"max_iter": 1}, schedule=schedule)
+    assert trajectory.steps == 12 and len(set(trajectory.lr.tolist())) > 3

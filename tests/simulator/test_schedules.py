@@ -154,3 +154,68 @@ def test_scheduled_trajectories_match_torch_given_the_same_gradients(case):
         np.testing.assert_array_equal(trajectory.xy, positions)
     else:
         assert np.max(np.abs(trajectory.xy - positions) / np.abs(positions)) <= 1e-12
+
+
+# ReduceLROnPlateau watches the loss: torch's scheduler is stepped with the loss at the point each
+# optimizer step reaches, and the simulator runs the same rule inside its compiled loop.
+PLATEAU = [
+    ("SGD", {"lr": 0.002, "momentum": 0.9}, {"patience": 3, "threshold": 0.05}, True),
+    ("SGD", {"lr": 0.001}, {"mode": "max", "patience": 2, "factor": 0.7, "eps": 1e-5}, True),
+    ("Adam", {"lr": 0.05}, {"patience": 5, "factor": 0.5, "threshold_mode": "abs", "threshold": 0.01,
+                            "cooldown": 5, "min_lr": 0.004}, False),
+    ("RMSprop", {"lr": 0.01}, {"patience": 0, "threshold": 0.02, "cooldown": 2}, False),
+    ("Rprop", {}, {"patience": 1, "threshold": 0.1}, True),  # Rprop ignores the lr after step 1
+]
+
+
+@pytest.mark.parametrize("case", PLATEAU, ids=lambda c: f"{c[0]}-{sorted(c[2].items())}")
+def test_reduce_lr_on_plateau_matches_torch_stepped_with_the_reached_loss(case):
+    from simulator import get_surface, simulate
+
+    optimizer_name, hyperparams, params, bit_exact = case
+    steps = 400
+    trajectory = simulate("rosenbrock", optimizer_name, start=(-1.5, 2.0), steps=steps,
+                          hyperparams=hyperparams, schedule=("ReduceLROnPlateau", params))
+    assert trajectory.steps == steps, trajectory.message
+    surface = get_surface("rosenbrock")
+    point = torch.nn.Parameter(torch.tensor(trajectory.xy[0], dtype=torch.float64))
+    optimizer = getattr(torch.optim, optimizer_name)([point], **hyperparams)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **params)
+    positions, lrs = [trajectory.xy[0]], []
+    for k in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        point.grad = torch.tensor(trajectory.grad[k], dtype=torch.float64)
+        optimizer.step()
+        positions.append(point.detach().numpy().copy())
+        scheduler.step(surface.value(*positions[-1]))
+    np.testing.assert_array_equal(trajectory.lr[1:], lrs)
+    assert len(set(lrs)) >= 3, "the plateau rule never reduced the lr twice"
+    positions = np.array(positions)
+    if bit_exact:
+        np.testing.assert_array_equal(trajectory.xy, positions)
+    else:
+        assert np.max(np.abs(trajectory.xy - positions) / np.abs(positions)) <= 1e-12
+    assert trajectory.schedule[0] == "ReduceLROnPlateau" and trajectory.schedule[1]["patience"] == params["patience"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"factor": 1.0}, r"invalid factor=1.0: must be >= 0 and < 1 \(torch: Factor should be < 1.0.\)"),
+    ({"mode": "lowest"}, "invalid mode=lowest"),
+    ({"threshold_mode": "relative"}, "invalid threshold_mode=relative"),
+    ({"patience": -1}, "invalid patience=-1"),
+    ({"patience": 1.5}, "invalid patience=1.5"),
+    ({"min_lr": -0.1}, "invalid min_lr=-0.1"),
+])
+def test_invalid_plateau_parameters_are_refused(params, message):
+    from simulator import simulate
+
+    with pytest.raises(SimulatorError, match=message):
+        simulate("rosenbrock", "SGD", steps=5, schedule=("ReduceLROnPlateau", params))
+
+
+def test_plateau_cannot_be_nested_in_sequential_lr_like_torch():
+    from simulator import simulate
+
+    schedule = ("SequentialLR", {"schedulers": [("LinearLR", {}), ("ReduceLROnPlateau", {})], "milestones": [5]})
+    with pytest.raises(SimulatorError, match="ReduceLROnPlateau cannot be nested in SequentialLR"):
+        simulate("rosenbrock", "SGD", steps=5, schedule=schedule)

@@ -110,3 +110,46 @@ def test_malformed_files_are_refused_clearly(tmp_path, content, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(SimulatorError, match="cannot read"):
         Trajectory.from_csv(tmp_path / "nope.csv")
+
+
+def test_schedule_is_kept_in_the_csv_and_reruns_the_same_trajectory(tmp_path):
+    schedule = ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 10}),
+                                                ("CosineAnnealingLR", {"T_max": 90})], "milestones": [10]})
+    run = simulate("rosenbrock", "Adam", steps=100, hyperparams={"lr": 0.02}, schedule=schedule)
+    path = tmp_path / "scheduled.csv"
+    run.to_csv(path)
+    loaded = Trajectory.from_csv(path)
+    name, params = loaded.schedule
+    assert name == "SequentialLR" and params["milestones"] == [10]
+    again = simulate("rosenbrock", "Adam", steps=100, hyperparams=loaded.hyperparams, schedule=loaded.schedule)
+    np.testing.assert_array_equal(again.xy, run.xy)
+    np.testing.assert_array_equal(loaded.lr, run.lr)
+    unscheduled = simulate("rosenbrock", "Adam", steps=3)
+    unscheduled.to_csv(path)
+    assert Trajectory.from_csv(path).schedule is None
+
+
+def test_write_runs_csv_mixes_optimizers_and_reads_back_every_run(tmp_path):
+    runs = [
+        simulate("rosenbrock", "Adam", steps=40, label="adam"),
+        simulate("rosenbrock", "LBFGS", steps=5, label="lbfgs"),
+        simulate("rosenbrock", "SGD", steps=40, hyperparams={"lr": 1.0}, label="too fast"),
+    ]
+    path = tmp_path / "runs.csv"
+    trajectory_module.write_runs_csv(path, runs)
+    loaded = read_csv_runs(path)
+    assert [t.label for t in loaded] == ["adam", "lbfgs", "too fast"]
+    for original, back in zip(runs, loaded, strict=True):
+        np.testing.assert_array_equal(back.xy, original.xy)
+        assert back.state_names == original.state_names and back.status == original.status
+    assert loaded[0].evals is None and loaded[1].evals.tolist() == runs[1].evals.tolist()
+    assert loaded[2].message == runs[2].message and runs[2].status == "diverged"
+
+
+def test_write_runs_csv_refuses_repeated_names_and_nothing(tmp_path):
+    run = simulate("rosenbrock", "Adam", steps=3)
+    with pytest.raises(SimulatorError, match="repeated: Adam"):
+        trajectory_module.write_runs_csv(tmp_path / "x.csv", [run, run])
+    with pytest.raises(SimulatorError, match="no runs"):
+        trajectory_module.write_runs_csv(tmp_path / "x.csv", [])
+    assert not (tmp_path / "x.csv").exists()
