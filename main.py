@@ -6,9 +6,9 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        # The desktop app arrives with its own issue; until then the front door shows the CLI.
-        print("OptiScope's desktop app is not built yet. Headless commands:\n")
-        argv = ["--help"]
+        from gui.app import run_app
+
+        return run_app()
     from cli import main as cli_main
 
     try:

@@ -1,4 +1,4 @@
-"""OptiScope's command line: ``simulate`` and ``list`` (``train`` and ``render`` come later).
+"""OptiScope's command line: ``simulate``, ``render`` and ``list`` (``train`` comes later).
 
 Bad input never shows a traceback: it ends with exit status 2 and one line naming the problem.
 """
@@ -6,7 +6,7 @@ Bad input never shows a traceback: it ends with exit status 2 and one line namin
 import argparse
 import sys
 
-from cli.commands import run_list, run_simulate
+from cli.commands import run_list, run_render, run_simulate
 from simulator.errors import SimulatorError
 
 USAGE_ERROR = 2
@@ -44,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", default=None, help="noise seed (default: random)")
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="trajectory CSV to write")
 
+    render = commands.add_parser(
+        "render", help="draw a scenario's map and runs to an image, without a window"
+    )
+    render.add_argument("scenario", metavar="SCENARIO.json", help="a saved scenario or a preset")
+    render.add_argument("--out", required=True, metavar="FIGURE.png", help="image to write (.png or .svg)")
+    render.add_argument("--step", default=None, metavar="K", help="draw the runs up to step K (default: all)")
+    render.add_argument("--size", default="1200x900", metavar="WxH", help="image size in pixels")
+    render.add_argument("--arrows", default="", metavar="KINDS",
+                        help="arrows at the current points: comma list of gradient, update, momentum")
+
     listing = commands.add_parser("list", help="list surfaces and optimizers with their parameters")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -67,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(_join_start_value(argv))
         if args.command == "simulate":
             return run_simulate(args)
+        if args.command == "render":
+            return run_render(args)
         if args.command == "list":
             return run_list(args)
     except SimulatorError as error:

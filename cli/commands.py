@@ -84,6 +84,41 @@ def run_simulate(args) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        size = (0, 0)
+    if not sep or not (100 <= size[0] <= 8000 and 100 <= size[1] <= 8000):
+        raise SimulatorError(f"--size expects WxH with 100..8000 pixels each, got '{text}'")
+    return size
+
+
+ARROW_KINDS = ("gradient", "update", "momentum")
+
+
+def run_render(args) -> int:
+    # Qt is imported here, not at the top: simulate and list must work without it
+    from gui.render import render_scenario
+    from gui.scenario import Scenario
+
+    if not args.out.lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".bmp")):
+        raise SimulatorError(f"--out '{args.out}': use a .png or .svg file name")
+    _check_writable(args.out)
+    size = _size(args.size)
+    kinds = [k.strip().lower() for k in args.arrows.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in ARROW_KINDS]
+    if unknown:
+        raise SimulatorError(f"--arrows: unknown kind(s) {', '.join(unknown)}; use {', '.join(ARROW_KINDS)}")
+    scenario = Scenario.load(args.scenario)
+    step = None if args.step is None else _whole_number(args.step, "--step")
+    arrows = {kind: kind in kinds for kind in ARROW_KINDS} if kinds else None
+    drawn = render_scenario(scenario, args.out, step=step, size=size, arrows=arrows)
+    print(f"{len(scenario.runs)} runs on {scenario.surface} at step {drawn} -> {args.out}")
+    return 0
+
+
 def _listing() -> dict:
     surfaces = {
         name: {

@@ -432,17 +432,16 @@ def test_list_json_structure(capsys):
         assert data["optimizers"][name]["state"] == list(spec.state_names)
 
 
-# ---- main.py without arguments -------------------------------------------------------------------
+# ---- main.py without arguments: the app -------------------------------------------------------------------
 
 
-def test_no_arguments_prints_the_help_and_exits_0(capsys):
-    code = entry_point.main([])
-    stdout, err = capsys.readouterr()
-    assert code == 0
-    assert err == ""
-    assert "desktop app is not built yet" in stdout
-    assert "usage: optiscope" in stdout
-    assert "simulate" in stdout and "list" in stdout
+def test_no_arguments_opens_the_app(monkeypatch):
+    import gui.app
+
+    opened = []
+    monkeypatch.setattr(gui.app, "run_app", lambda: opened.append(True) or 0)
+    assert entry_point.main([]) == 0
+    assert opened == [True]
 
 
 def test_help_option_exits_0(capsys):
@@ -662,3 +661,62 @@ def test_list_shows_lbfgs_and_the_plateau_schedule(capsys):
     assert "  LBFGS: quasi-Newton" in stdout
     assert "line_search_fn" in stdout and "one of none, strong_wolfe" in stdout
     assert "ReduceLROnPlateau(mode=min, factor=0.1, patience=10" in stdout
+
+
+# ---- render: a scenario to an image, headless ------------------------------------------------------
+
+
+def _scenario_file(tmp_path):
+    from gui.scenario import default_scenario
+
+    path = tmp_path / "scenario.json"
+    default_scenario().save(path)
+    return path
+
+
+def test_render_writes_a_png_of_the_requested_size(tmp_path, capsys):
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "figure.png"
+    code, stdout, err = run_cli(capsys, "render", _scenario_file(tmp_path), "--out", out, "--step", "120",
+                                "--size", "800x600", "--arrows", "gradient,update")
+    assert (code, err) == (0, "")
+    assert "at step 120" in stdout
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (800, 600)
+    colours = {image.pixelColor(x, y).name() for x in range(0, 800, 16) for y in range(0, 600, 16)}
+    assert len(colours) > 50  # a real picture, not a blank canvas
+    assert "#ff9f1c" in {image.pixelColor(x, y).name() for x in range(800) for y in range(0, 600, 2)}
+
+
+def test_render_writes_svg(tmp_path, capsys):
+    out = tmp_path / "figure.svg"
+    code, _, err = run_cli(capsys, "render", _scenario_file(tmp_path), "--out", out)
+    assert (code, err) == (0, "")
+    assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()[:500]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--step", "700"], "--step 700 is outside 0..600"),
+    (["--step", "-3"], "--step expects a whole number"),
+    (["--size", "huge"], "--size expects WxH"),
+    (["--arrows", "wind"], "unknown kind(s) wind"),
+])
+def test_render_mistakes_get_one_clear_line(tmp_path, capsys, extra, message):
+    out = tmp_path / "figure.png"
+    code, stdout, err = run_cli(capsys, "render", _scenario_file(tmp_path), "--out", out, *extra)
+    assert code == 2 and stdout == "" and message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_render_refuses_bad_files(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    code, _, err = run_cli(capsys, "render", broken, "--out", tmp_path / "x.png")
+    assert code == 2 and "not valid JSON" in err
+    code, _, err = run_cli(capsys, "render", tmp_path / "missing.json", "--out", tmp_path / "x.png")
+    assert code == 2 and "cannot read" in err
+    code, _, err = run_cli(capsys, "render", _scenario_file(tmp_path), "--out", tmp_path / "nope" / "x.png")
+    assert code == 2 and "does not exist" in err
+    code, _, err = run_cli(capsys, "render", _scenario_file(tmp_path), "--out", tmp_path / "x.txt")
+    assert code == 2 and "use a .png or .svg" in err

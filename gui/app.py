@@ -1,0 +1,231 @@
+"""OptiScope's main window: the Simulator and Training tabs, menus with shortcuts, settings.
+
+The window remembers its geometry and the last scenario (QSettings). Errors from files (a
+scenario that cannot be read, an export that cannot be written) are shown in a dialog and leave
+the current scenario untouched.
+"""
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+)
+
+from gui.scenario import Scenario, presets
+from gui.simulator_tab.tab import SimulatorTab
+from simulator import SimulatorError
+
+APP_NAME = "OptiScope"
+WELCOME = ("Space plays, ← → step, Home/End jump. Click the map to move the start; "
+           "Ctrl+click: the selected run only.")
+
+
+def configure_pyqtgraph() -> None:
+    pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", foreground="#d8d8d8")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, scenario: Scenario | None = None, autoplay=True):
+        super().__init__()
+        configure_pyqtgraph()
+        self.settings = settings if settings is not None else QSettings(APP_NAME, APP_NAME)
+        self.setWindowTitle(APP_NAME)
+        restored_error = ""
+        if scenario is None:
+            scenario, restored_error = self._last_scenario()
+        self.simulator = SimulatorTab(scenario, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.simulator, "Simulator")
+        training = QLabel(
+            "<h3>Training</h3><p>Real PyTorch training with any torch.optim optimizer, scheduler and "
+            "parameter groups arrives in this tab with its own issue.</p><p>Until then: the Simulator "
+            "tab, and <code>python main.py simulate</code> on the command line.</p>", self)
+        training.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        training.setWordWrap(True)
+        self.tabs.addTab(training, "Training")
+        self.setCentralWidget(self.tabs)
+        self.simulator.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._build_menus()
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1560, 940)
+        self.statusBar().showMessage(restored_error or WELCOME)
+        if autoplay:
+            self.simulator.playback.play()
+
+    # ---- menus ---------------------------------------------------------------------------------
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "", checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        tab = self.simulator
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open scenario…", self.open_scenario, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "&Save scenario as…", self.save_scenario, QKeySequence.StandardKey.Save)
+        preset_menu = file_menu.addMenu("&Presets")
+        for title, path in presets():
+            self._action(preset_menu, title, lambda _=False, p=path: self.load_file(p), tip=str(path.name))
+        file_menu.addSeparator()
+        self._action(file_menu, "Export trajectories as &CSV…", self.export_csv, "Ctrl+E")
+        self._action(file_menu, "Export map as &PNG…", lambda: self.export_map("png"), "Ctrl+Shift+E")
+        self._action(file_menu, "Export map as S&VG…", lambda: self.export_map("svg"))
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        runs = bar.addMenu("&Runs")
+        self._action(runs, "&Add run", tab.run_list.add, "Ctrl+N")
+        self._action(runs, "&Duplicate run", tab.run_list.duplicate, "Ctrl+D")
+        self._action(runs, "&Remove run", tab.run_list.remove, QKeySequence.StandardKey.Delete)
+        self._action(runs, "Re&colour run…", tab.run_list.recolour)
+
+        play = bar.addMenu("&Playback")
+        playback = tab.playback
+        self._action(play, "&Play / pause", playback.toggle, "Space")
+        self._action(play, "Step &forward", lambda: playback.step(1), "Right")
+        self._action(play, "Step &back", lambda: playback.step(-1), "Left")
+        self._action(play, "&First frame", playback.first, "Home")
+        self._action(play, "&Last frame", playback.end, "End")
+        self.loop_action = self._action(play, "L&oop", tab.bar.loop.setChecked, "L", checkable=True)
+        tab.bar.loop.toggled.connect(self.loop_action.setChecked)
+
+        view = bar.addMenu("&View")
+        self._action(view, "&Reset view", tab.map.reset_view, "Ctrl+0")
+        for kind, key in (("gradient", "G"), ("update", "U"), ("momentum", "M")):
+            box = tab.arrow_boxes[kind]
+            action = self._action(view, f"Show {kind} arrows", box.setChecked, key, checkable=True)
+            action.setChecked(box.isChecked())
+            box.toggled.connect(action.setChecked)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "&About OptiScope", self.show_about)
+
+    # ---- files -----------------------------------------------------------------------------------
+
+    def _ask_path(self, title: str, pattern: str, save: bool, suffix: str = "") -> str:
+        folder = self.settings.value("folder", str(Path.home()))
+        dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        path, _ = dialog(self, title, folder, pattern)
+        if path:
+            self.settings.setValue("folder", str(Path(path).parent))
+            if save and suffix and not path.lower().endswith(suffix):
+                path += suffix
+        return path
+
+    def _failed(self, what: str, error: Exception) -> None:
+        QMessageBox.warning(self, APP_NAME, f"{what}\n\n{error}")
+        self.statusBar().showMessage(f"{what}: {error}", 10000)
+
+    def load_file(self, path) -> bool:
+        try:
+            scenario = Scenario.load(path)
+            self.simulator.load_scenario(scenario)
+        except SimulatorError as error:
+            self._failed("Could not open the scenario; the current one is unchanged.", error)
+            return False
+        title = scenario.title or Path(path).stem
+        message = f"{title}: {scenario.description}" if scenario.description else title
+        self.statusBar().showMessage(message, 15000)
+        self.simulator.playback.play()
+        return True
+
+    def open_scenario(self) -> None:
+        path = self._ask_path("Open scenario", "Scenarios (*.json);;All files (*)", save=False)
+        if path:
+            self.load_file(path)
+
+    def save_scenario(self) -> None:
+        path = self._ask_path("Save scenario", "Scenarios (*.json)", save=True, suffix=".json")
+        if path:
+            try:
+                self.simulator.current_scenario().save(path)
+            except SimulatorError as error:
+                self._failed("Could not save the scenario.", error)
+                return
+            self.statusBar().showMessage(f"Saved {path}", 8000)
+
+    def export_csv(self) -> None:
+        path = self._ask_path("Export trajectories", "CSV (*.csv)", save=True, suffix=".csv")
+        if path:
+            try:
+                count = self.simulator.export_csv(path)
+            except SimulatorError as error:
+                self._failed("Could not export the trajectories.", error)
+                return
+            self.statusBar().showMessage(f"{count} runs written to {path}", 8000)
+
+    def export_map(self, kind: str) -> None:
+        path = self._ask_path(f"Export map as {kind.upper()}", f"{kind.upper()} (*.{kind})", save=True,
+                              suffix="." + kind)
+        if path:
+            try:
+                self.simulator.export_map(path)
+            except SimulatorError as error:
+                self._failed("Could not export the map.", error)
+                return
+            self.statusBar().showMessage(f"Map written to {path}", 8000)
+
+    # ---- help, settings ---------------------------------------------------------------------------
+
+    def show_shortcuts(self) -> None:
+        lines = []
+        for menu_action in self.menuBar().actions():
+            for action in menu_action.menu().actions():
+                if action.shortcut().toString():
+                    name = action.text().replace("&", "")
+                    lines.append(f"<tr><td>{name}</td><td><b>{action.shortcut().toString()}</b></td></tr>")
+        extra = ("<tr><td>Move the shared start</td><td><b>click / drag ✛</b></td></tr>"
+                 "<tr><td>Selected run's own start</td><td><b>Ctrl+click</b></td></tr>")
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(lines)}{extra}</table>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, APP_NAME, "<b>OptiScope</b><br>See how optimizers really move: torch.optim's "
+                          "update rules, exact to the last bit, on 2-D surfaces.")
+
+    def _last_scenario(self) -> tuple[Scenario | None, str]:
+        text = self.settings.value("scenario")
+        if not text:
+            return None, ""
+        try:
+            return Scenario.from_json(json.loads(text)), ""
+        except (ValueError, SimulatorError) as error:
+            return None, f"The last scenario could not be restored ({error}); showing the default."
+
+    def closeEvent(self, event) -> None:
+        self.simulator.playback.pause()
+        self.settings.setValue("geometry", self.saveGeometry())
+        with contextlib.suppress(TypeError, ValueError):  # an unserialisable value never blocks closing
+            self.settings.setValue("scenario", json.dumps(self.simulator.current_scenario().to_json()))
+        self.settings.sync()
+        super().closeEvent(event)
+
+
+def run_app(argv=None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    window = MainWindow()
+    window.show()
+    return app.exec()

@@ -1,0 +1,1 @@
+"""The Simulator tab: map, runs, playback and side plots."""

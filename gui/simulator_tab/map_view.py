@@ -1,0 +1,378 @@
+"""The map: the surface as a heat map with contour lines, and every run drawn at the current frame.
+
+The heat map and contours are recomputed for the visible range after each pan or zoom (Numba
+evaluates 300x300 points in well under a millisecond), on a colour scale fixed per surface so
+colours keep their meaning while zooming. Run items (trail, current point, arrows, start markers)
+are created once per run and updated in place: ``set_frame`` only slices precomputed arrays.
+"""
+
+import math
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
+
+from gui.scenario import RunResult, Scenario
+from gui.simulator_tab.contours import ValueScale, contour_segments
+from simulator import get_optimizer
+from simulator.surfaces import Surface
+
+GRID_POINTS = 300
+CONTOUR_LEVELS = 16
+ARROW_FRACTION = 0.08  # gradient/momentum arrows: a fixed length, this fraction of the view
+ARROW_COLORS = {"gradient": "#ff6b6b", "update": "#ffffff", "momentum": "#6bd5ff"}
+ARROW_NAMES = {
+    "gradient": "−gradient (direction)", "update": "next update", "momentum": "−momentum (direction)",
+}
+BACKGROUND = "#121418"
+FIELD_COLORS = ["#0b0d12", "#1b2230", "#2e3a4f", "#4a5873", "#75839c", "#a9b3c4"]
+
+
+class _Arrow:
+    """A shaft (data coordinates) and a head that keeps its size in pixels."""
+
+    def __init__(self, plot: pg.PlotItem, color: str, width: float):
+        self.shaft = pg.PlotCurveItem(pen=pg.mkPen(color, width=width))
+        self.head = pg.ArrowItem(headLen=10, tipAngle=35, pen=pg.mkPen(color), brush=color)
+        for item in (self.shaft, self.head):
+            item.setZValue(30)
+            plot.addItem(item)
+        self.hide()
+
+    def show_from(self, x: float, y: float, dx: float, dy: float, pixel: tuple[float, float]) -> None:
+        if not (math.isfinite(dx) and math.isfinite(dy)) or (dx == 0.0 and dy == 0.0):
+            self.hide()
+            return
+        self.shaft.setData([x, x + dx], [y, y + dy])
+        screen_angle = math.degrees(math.atan2(dy / pixel[1], dx / pixel[0]))
+        self.head.setStyle(angle=180.0 - screen_angle)
+        self.head.setPos(x + dx, y + dy)
+        self.shaft.show()
+        self.head.show()
+
+    def hide(self) -> None:
+        self.shaft.hide()
+        self.head.hide()
+
+    def remove(self, plot: pg.PlotItem) -> None:
+        plot.removeItem(self.shaft)
+        plot.removeItem(self.head)
+
+
+class _RunItems:
+    def __init__(self, plot: pg.PlotItem):
+        self.trail = pg.PlotCurveItem()
+        self.trail.setZValue(10)
+        self.trials = pg.ScatterPlotItem(size=4, pen=None)
+        self.trials.setZValue(9)
+        self.head = pg.ScatterPlotItem(size=12)
+        self.head.setZValue(20)
+        self.end = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("#ff3030", width=3), brush="#ff3030")
+        self.end.setZValue(21)
+        for item in (self.trail, self.trials, self.head, self.end):
+            plot.addItem(item)
+        self.arrows = {kind: _Arrow(plot, ARROW_COLORS[kind], 2.5 if kind == "update" else 2.0)
+                       for kind in ARROW_COLORS}
+        self.own_start: pg.TargetItem | None = None
+        self.result: RunResult | None = None
+        self.momentum_columns: tuple[int, int] | None = None
+        self.trial_points = np.zeros((0, 2))
+        self.trial_rows = np.zeros(0, dtype=np.int64)
+
+    def items(self):
+        return (self.trail, self.trials, self.head, self.end)
+
+    def remove(self, plot: pg.PlotItem) -> None:
+        for item in self.items():
+            plot.removeItem(item)
+        for arrow in self.arrows.values():
+            arrow.remove(plot)
+        if self.own_start is not None:
+            plot.removeItem(self.own_start)
+
+
+class MapView(pg.PlotWidget):
+    """Signals: ``start_moved(run index or -1 for the shared start, x, y)`` while a start marker is
+    dragged; ``map_clicked(x, y, modifiers)`` for a plain click on the map."""
+
+    start_moved = Signal(int, float, float)
+    map_clicked = Signal(float, float, object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background=BACKGROUND)
+        self.plot = self.getPlotItem()
+        self.plot.setLabel("bottom", "x")
+        self.plot.setLabel("left", "y")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        # a dark, low-saturation field: the runs' bright colours stay readable on every part of it
+        self.colormap = pg.ColorMap(np.linspace(0.0, 1.0, len(FIELD_COLORS)), FIELD_COLORS)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(self.colormap)
+        self.image.setZValue(-20)
+        self.plot.addItem(self.image)
+        self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 60, width=1), connect="pairs")
+        self.contours.setZValue(-10)
+        self.plot.addItem(self.contours)
+        self.colorbar = pg.ColorBarItem(colorMap=self.colormap, interactive=False, width=14)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.minima = pg.ScatterPlotItem(symbol="star", size=18, pen=pg.mkPen("#101010", width=1),
+                                         brush="#ffffff")
+        self.minima.setZValue(5)
+        self.plot.addItem(self.minima)
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor="#e8e8e8",
+                                          brush=pg.mkBrush(18, 20, 24, 200))
+        self.shared_start = pg.TargetItem(size=18, symbol="crosshair", pen=pg.mkPen("#ffffff", width=2),
+                                          movable=True)
+        self.shared_start.setZValue(40)
+        self.shared_start.setToolTip("Shared start: drag it, or click on the map")
+        self.plot.addItem(self.shared_start)
+        self.shared_start.sigPositionChanged.connect(lambda item: self._start_dragged(-1, item))
+
+        self.surface: Surface | None = None
+        self.surface_params: dict = {}
+        self.scale: ValueScale | None = None
+        self.arrows_shown = {"gradient": False, "update": True, "momentum": False}
+        self.frame = 0
+        self._runs: list[_RunItems] = []
+        self._syncing = False
+        self._redraw = QTimer(self, singleShot=True, interval=40)
+        self._redraw.timeout.connect(self.draw_surface)
+        self.plot.vb.sigRangeChanged.connect(self._range_changed)
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    # ---- the surface -------------------------------------------------------------------------
+
+    def set_surface(self, surface: Surface, params: dict | None = None) -> None:
+        self.surface, self.surface_params = surface, dict(params or {})
+        xmin, xmax, ymin, ymax = surface.bounds
+        z = surface.grid(np.linspace(xmin, xmax, GRID_POINTS), np.linspace(ymin, ymax, GRID_POINTS),
+                         self.surface_params)
+        known = min((m[2] for m in surface.minima), default=None) if not self.surface_params else None
+        self.scale = ValueScale(z, surface.log_levels, known)
+        self.colorbar.setLevels((self.scale.low, self.scale.high))
+        self.colorbar.axis.setLabel(self.scale.label)
+        if surface.minima and not self.surface_params:
+            self.minima.setData([m[0] for m in surface.minima], [m[1] for m in surface.minima])
+            self.minima.setToolTip("known minima: " + "; ".join(f"({x:g}, {y:g}) → {f:g}"
+                                                                for x, y, f in surface.minima))
+        else:
+            self.minima.setData([], [])
+        self.draw_surface()
+
+    def reset_view(self) -> None:
+        if self.surface is not None:
+            self.set_view(self.surface.bounds)
+
+    def set_view(self, view) -> None:
+        xmin, xmax, ymin, ymax = view
+        self.plot.vb.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
+
+    def view(self) -> tuple[float, float, float, float]:
+        (xmin, xmax), (ymin, ymax) = self.plot.vb.viewRange()
+        return (float(xmin), float(xmax), float(ymin), float(ymax))
+
+    def draw_surface(self) -> None:
+        if self.surface is None:
+            return
+        xmin, xmax, ymin, ymax = self.view()
+        xs = np.linspace(xmin, xmax, GRID_POINTS)
+        ys = np.linspace(ymin, ymax, GRID_POINTS)
+        with np.errstate(all="ignore"):
+            z = self.scale.apply(self.surface.grid(xs, ys, self.surface_params))
+        self.image.setImage(z, levels=(self.scale.low, self.scale.high), autoLevels=False)
+        self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
+        segments = contour_segments(xs, ys, z, self.scale.levels(CONTOUR_LEVELS))
+        self.contours.setData(segments[:, 0], segments[:, 1], connect="pairs")
+
+    def _range_changed(self, *_):
+        self._redraw.start()
+        self.set_frame(self.frame)  # arrow heads are drawn in pixels
+
+    # ---- runs ----------------------------------------------------------------------------------
+
+    def set_results(self, scenario: Scenario, results: list[RunResult]) -> None:
+        """Show ``results`` (one per run of ``scenario``); items are reused, so this is cheap."""
+        while len(self._runs) > len(results):
+            self._runs.pop().remove(self.plot)
+        while len(self._runs) < len(results):
+            self._runs.append(_RunItems(self.plot))
+        self._syncing = True
+        try:
+            self._move_target(self.shared_start, scenario.shared_start())
+            for index, (items, result) in enumerate(zip(self._runs, results, strict=True)):
+                self._bind(index, items, result)
+        finally:
+            self._syncing = False
+        self._rebuild_legend()
+        self.set_frame(self.frame)
+
+    def _bind(self, index: int, items: _RunItems, result: RunResult) -> None:
+        items.result = result
+        spec, trajectory = result.spec, result.trajectory
+        color = pg.mkColor(spec.color)
+        items.trail.setPen(pg.mkPen(color, width=2.2))
+        items.head.setBrush(pg.mkBrush(color))
+        items.head.setPen(pg.mkPen("#101010", width=1.5))
+        faint = pg.mkColor(spec.color)
+        faint.setAlpha(110)
+        items.trials.setBrush(pg.mkBrush(faint))
+        for item in items.items():
+            item.setVisible(spec.visible and trajectory is not None)
+        items.momentum_columns = None
+        items.trial_points, items.trial_rows = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        if trajectory is not None:
+            moment = get_optimizer(trajectory.optimizer).first_moment
+            names = trajectory.state_names
+            if moment and f"{moment}_x" in names:
+                items.momentum_columns = (names.index(f"{moment}_x"), names.index(f"{moment}_y"))
+            if trajectory.trials is not None:
+                items.trial_points, items.trial_rows = self._drawable_trials(trajectory)
+        if spec.start is None:
+            if items.own_start is not None:
+                self.plot.removeItem(items.own_start)
+                items.own_start = None
+        else:
+            if items.own_start is None:
+                items.own_start = pg.TargetItem(size=15, symbol="crosshair", movable=True)
+                items.own_start.setZValue(40)
+                items.own_start.sigPositionChanged.connect(
+                    lambda item, run=items: self._start_dragged(self._runs.index(run), item))
+                self.plot.addItem(items.own_start)
+            items.own_start.setPen(pg.mkPen(color, width=2))
+            items.own_start.setToolTip(f"Start of {spec.name}: drag it")
+            items.own_start.setVisible(spec.visible)
+            self._move_target(items.own_start, spec.start)
+
+    def _drawable_trials(self, trajectory):
+        trials = trajectory.trials
+        rows = np.repeat(np.arange(len(trials.count)), trials.count)
+        xmin, xmax, ymin, ymax = self.surface.bounds
+        span = max(xmax - xmin, ymax - ymin)
+        xy = trials.xy
+        keep = np.all(np.isfinite(xy), axis=1) & (np.abs(xy[:, 0] - (xmin + xmax) / 2) < 5 * span) \
+            & (np.abs(xy[:, 1] - (ymin + ymax) / 2) < 5 * span)
+        return xy[keep], rows[keep]
+
+    def _rebuild_legend(self) -> None:
+        self.legend.clear()
+        for items in self._runs:
+            result = items.result
+            if result is not None and result.spec.visible and result.trajectory is not None:
+                self.legend.addItem(items.trail, result.spec.name)
+        for kind, shown in self.arrows_shown.items():
+            if shown and self._runs:
+                self.legend.addItem(self._runs[0].arrows[kind].shaft, ARROW_NAMES[kind])
+
+    def set_arrows(self, **shown: bool) -> None:
+        self.arrows_shown.update(shown)
+        self._rebuild_legend()
+        self.set_frame(self.frame)
+
+    def set_frame(self, frame: int) -> None:
+        self.frame = frame
+        if not self._runs or self.surface is None:
+            return
+        xmin, xmax, ymin, ymax = self.view()
+        length = ARROW_FRACTION * max(xmax - xmin, ymax - ymin)
+        pixel = self.plot.vb.viewPixelSize()
+        pixel = (pixel[0] or 1.0, pixel[1] or 1.0)
+        for items in self._runs:
+            result = items.result
+            trajectory = None if result is None else result.trajectory
+            if trajectory is None or not result.spec.visible:
+                for arrow in items.arrows.values():
+                    arrow.hide()
+                items.end.setData([], [])
+                continue
+            last = len(trajectory.xy) - 1
+            k = min(frame, last)
+            xy = trajectory.xy
+            items.trail.setData(xy[: k + 1, 0], xy[: k + 1, 1])
+            x, y = float(xy[k, 0]), float(xy[k, 1])
+            items.head.setData([x], [y])
+            stopped = trajectory.status == "diverged" and frame >= last
+            items.end.setData([x] if stopped else [], [y] if stopped else [])
+            if len(items.trial_rows):
+                shown = items.trial_rows <= k
+                items.trials.setData(items.trial_points[shown, 0], items.trial_points[shown, 1])
+            self._arrows(items, trajectory, k, last, length, pixel)
+
+    def _arrows(self, items: _RunItems, trajectory, k: int, last: int, length: float, pixel) -> None:
+        x, y = trajectory.xy[k]
+        directions = {}
+        if self.arrows_shown["gradient"]:
+            directions["gradient"] = _scaled(-trajectory.grad[k], length)
+        if self.arrows_shown["update"] and k < last:
+            directions["update"] = trajectory.xy[k + 1] - trajectory.xy[k]
+        if self.arrows_shown["momentum"] and items.momentum_columns is not None:
+            # the momentum carried into step k+1, before g_k is mixed in: gradient + momentum -> update
+            moment = trajectory.state[k, list(items.momentum_columns)]
+            directions["momentum"] = _scaled(-moment, length)
+        for kind, arrow in items.arrows.items():
+            if kind in directions and directions[kind] is not None:
+                dx, dy = directions[kind]
+                arrow.show_from(float(x), float(y), float(dx), float(dy), pixel)
+            else:
+                arrow.hide()
+
+    # ---- start points ----------------------------------------------------------------------------
+
+    def _move_target(self, target: pg.TargetItem, point) -> None:
+        current = target.pos()
+        if (current.x(), current.y()) != tuple(point):
+            target.setPos(QPointF(float(point[0]), float(point[1])))
+
+    def _start_dragged(self, index: int, item: pg.TargetItem) -> None:
+        if self._syncing:
+            return
+        pos = item.pos()
+        self.start_moved.emit(index, float(pos.x()), float(pos.y()))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        if not self.plot.vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = self.plot.vb.mapSceneToView(event.scenePos())
+        self.map_clicked.emit(float(point.x()), float(point.y()), event.modifiers())
+
+    def save_image(self, path: str) -> None:
+        """The map as drawn: PNG (or another raster type by suffix) or SVG (vector).
+
+        SVG goes through Qt's own QSvgGenerator: pyqtgraph's SVG exporter cannot parse the
+        paths this Qt writes. Raises OSError with a reason a person can act on.
+        """
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise OSError(f"cannot write '{path}': folder '{folder}' is missing or not writable")
+        if path.lower().endswith(".svg"):
+            generator = QSvgGenerator()
+            generator.setFileName(path)
+            generator.setSize(self.size())
+            generator.setViewBox(QRect(0, 0, self.width(), self.height()))
+            generator.setTitle("OptiScope map")
+            painter = QPainter(generator)
+            try:
+                self.render(painter)
+            finally:
+                painter.end()
+            if not os.path.exists(path):
+                raise OSError(f"cannot write '{path}'")
+        elif not self.grab().save(path):
+            raise OSError(f"cannot write '{path}': unknown image type (use .png or .svg)")
+
+    def run_items(self) -> list[_RunItems]:
+        """The drawn items of each run (tests and the renderer read them)."""
+        return list(self._runs)
+
+
+def _scaled(vector: np.ndarray, length: float):
+    norm = float(np.hypot(vector[0], vector[1]))
+    if not math.isfinite(norm) or norm == 0.0:
+        return None
+    return vector * (length / norm)

@@ -1,0 +1,510 @@
+"""The left column: the scenario's settings, the list of runs, and the selected run's editor."""
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.scenario import MAX_STEPS
+from gui.simulator_tab.model import SimulatorModel
+from gui.widgets.param_editors import ParamForm, parse_number, show_value
+from simulator import OPTIMIZERS, SURFACES, SimulatorError, get_optimizer
+from simulator.schedules import SCHEDULES, get_schedule
+
+FORMULA_ENTRY = "formula…"
+NO_SCHEDULE = "none"
+FROM_FILE = "SequentialLR (from file)"
+EDITABLE_SCHEDULES = [name for name in SCHEDULES if name != "SequentialLR"]
+
+
+# ---- schedules as the editor shows them: a schedule plus an optional linear warm-up -----------
+
+
+def split_warmup(schedule) -> tuple[tuple | None, int]:
+    """(inner schedule or None, warm-up steps) for a run's schedule; (schedule, 0) when it is not
+    a warm-up in front of something (as ``--warmup`` and this editor build them)."""
+    if schedule is None:
+        return None, 0
+    name, params = schedule
+    if name == "LinearLR" and set(params) == {"start_factor", "total_iters"} and \
+            params["start_factor"] == 1.0 / params["total_iters"]:
+        return None, params["total_iters"]
+    if name == "SequentialLR":
+        inner, milestones = params.get("schedulers", []), params.get("milestones", [])
+        if len(inner) == 2 and len(milestones) == 1:
+            ramp_name, ramp = inner[0]
+            w = milestones[0]
+            is_ramp = ramp_name == "LinearLR" and ramp.get("total_iters") == w
+            if is_ramp and ramp.get("start_factor") == 1.0 / w and ramp.get("end_factor", 1.0) == 1.0:
+                return (inner[1][0], dict(inner[1][1])), w
+    return schedule, 0
+
+
+def join_warmup(inner, warmup: int):
+    if warmup <= 0:
+        return inner
+    ramp = ("LinearLR", {"start_factor": 1.0 / warmup, "total_iters": warmup})
+    if inner is None:
+        return ramp
+    return ("SequentialLR", {"schedulers": [ramp, inner], "milestones": [warmup]})
+
+
+def starter_params(name: str, steps: int, lr: float) -> dict:
+    """Values for a schedule's required parameters that make sense for a run of ``steps`` steps."""
+    return {
+        "StepLR": {"step_size": max(1, steps // 4)},
+        "MultiStepLR": {"milestones": [max(1, steps // 2), max(2, 3 * steps // 4)]},
+        "ExponentialLR": {"gamma": 0.99},
+        "CosineAnnealingLR": {"T_max": max(1, steps)},
+        "CosineAnnealingWarmRestarts": {"T_0": max(1, steps // 4)},
+        "CyclicLR": {"base_lr": lr / 10, "max_lr": lr, "step_size_up": max(1, steps // 8)},
+        "OneCycleLR": {"max_lr": lr},
+        "PolynomialLR": {"total_iters": max(1, steps)},
+        "LinearLR": {"total_iters": max(1, steps // 5)},
+    }.get(name, {})
+
+
+def _swatch(color: str) -> QIcon:
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+def _attribute(message: str, names) -> str | None:
+    """The parameter a registry message is about ("...: invalid lr=..." / "missing ... 'lr'")."""
+    for name in names:
+        if f"invalid {name}=" in message or f"parameter '{name}'" in message:
+            return name
+    return None
+
+
+class ScenarioPanel(QGroupBox):
+    """Surface (built-in or typed formula), steps, gradient noise and its seed."""
+
+    status = Signal(str)
+
+    def __init__(self, model: SimulatorModel, parent=None):
+        super().__init__("Surface", parent)
+        self.model = model
+        form = QFormLayout(self)
+        self.surface = QComboBox(self)
+        self.surface.addItems([*SURFACES, FORMULA_ENTRY])
+        for index, surface in enumerate(SURFACES.values()):
+            tip = f"{surface.formula}\n{surface.description}"
+            self.surface.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+        self.surface.setToolTip("The loss surface f(x, y)")
+        self.surface.activated.connect(self._surface_chosen)
+        form.addRow("surface", self.surface)
+        self.formula = QLineEdit(self)
+        self.formula.setPlaceholderText("f(x, y), e.g. (x - 1)**2 + 10*sin(y)**2  [@xmin,xmax,ymin,ymax]")
+        self.formula.setToolTip("Numbers, x, y, + - * / **, parentheses, pi, e and sin cos tan arcsin "
+                                "arccos arctan sinh cosh tanh exp log log10 sqrt abs.\nOptional view: "
+                                "@xmin,xmax,ymin,ymax. Press Enter to use it.")
+        self.formula.returnPressed.connect(self._formula_entered)
+        self.formula_error = QLabel(self)
+        self.formula_error.setStyleSheet("color: #ff7070;")
+        self.formula_error.setWordWrap(True)
+        self.formula_error.hide()
+        form.addRow("formula", self.formula)
+        form.addRow(self.formula_error)
+        self.steps = QSpinBox(self)
+        self.steps.setRange(1, MAX_STEPS)
+        self.steps.setToolTip("Optimizer steps per run")
+        self.steps.setKeyboardTracking(False)
+        self.steps.valueChanged.connect(lambda v: v != model.scenario.steps and model.set_steps(v))
+        form.addRow("steps", self.steps)
+        self.noise = QLineEdit(self)
+        self.noise.setToolTip("σ of Gaussian noise added to every gradient component (0: exact gradients)")
+        self.noise.editingFinished.connect(self._noise_entered)
+        form.addRow("noise σ", self.noise)
+        self.seed = QSpinBox(self)
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seed of the gradient noise: the same seed gives the same noise")
+        self.seed.setKeyboardTracking(False)
+        self.seed.valueChanged.connect(lambda v: v != model.scenario.seed and model.set_seed(v))
+        form.addRow("seed", self.seed)
+        self.refresh()
+
+    def refresh(self) -> None:
+        scenario = self.model.scenario
+        is_formula = scenario.surface.startswith("expr:")
+        self.surface.setCurrentText(FORMULA_ENTRY if is_formula else scenario.surface)
+        if is_formula:
+            self.formula.setText(scenario.surface[len("expr:"):])
+        for widget, value in ((self.steps, scenario.steps), (self.seed, scenario.seed)):
+            widget.blockSignals(True)
+            widget.setValue(value)
+            widget.blockSignals(False)
+        self.noise.setText(show_value(scenario.noise))
+
+    def _surface_chosen(self, index: int) -> None:
+        name = self.surface.itemText(index)
+        if name == FORMULA_ENTRY:
+            self.formula.setFocus()
+            if self.formula.text().strip():
+                self._formula_entered()
+            return
+        if name != self.model.scenario.surface:
+            self.model.set_surface(name)
+            self.status.emit(f"Surface: {name} — {SURFACES[name].description}")
+
+    def _formula_entered(self) -> None:
+        text = self.formula.text().strip()
+        if not text:
+            return
+        try:
+            self.model.set_surface("expr:" + text)
+        except SimulatorError as error:
+            self.formula_error.setText(str(error))
+            self.formula_error.show()
+            return
+        self.formula_error.hide()
+        self.surface.setCurrentText(FORMULA_ENTRY)
+        self.status.emit("Formula surface compiled")
+
+    def _noise_entered(self) -> None:
+        value, why = parse_number(self.noise.text(), False, False)
+        if why or value < 0:
+            self.status.emit(f"noise σ: {why or 'must be >= 0'}")
+            self.noise.setText(show_value(self.model.scenario.noise))
+            return
+        if value != self.model.scenario.noise:
+            self.model.set_noise(value)
+
+
+class RunList(QWidget):
+    """The runs: show/hide (checkbox), rename (double-click), recolour, add, duplicate, remove."""
+
+    status = Signal(str)
+
+    def __init__(self, model: SimulatorModel, parent=None):
+        super().__init__(parent)
+        self.model = model
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["Run", "Result"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setColumnWidth(0, 150)
+        self.tree.setToolTip("Tick to show, double-click a name to rename")
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.itemChanged.connect(self._item_changed)
+        layout.addWidget(self.tree)
+        buttons = QHBoxLayout()
+        for text, tip, slot in (
+            ("Add", "Add a run (Ctrl+N)", self.add),
+            ("Duplicate", "Copy the selected run (Ctrl+D)", self.duplicate),
+            ("Remove", "Remove the selected run (Delete)", self.remove),
+            ("Colour…", "Change the selected run's colour", self.recolour),
+        ):
+            button = QPushButton(text, self)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        model.changed.connect(self.refresh)
+        model.selection_changed.connect(self._select)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        for result in self.model.results:
+            spec = result.spec
+            item = QTreeWidgetItem([spec.name, result.summary])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Checked if spec.visible else Qt.CheckState.Unchecked)
+            item.setIcon(0, _swatch(spec.color))
+            item.setToolTip(1, result.summary)
+            if result.trajectory is None or result.trajectory.status == "diverged":
+                item.setForeground(1, QColor("#ff7070"))
+            self.tree.addTopLevelItem(item)
+        if 0 <= self.model.selected < self.tree.topLevelItemCount():
+            self.tree.setCurrentItem(self.tree.topLevelItem(self.model.selected))
+        self.tree.blockSignals(False)
+
+    def _select(self, index: int) -> None:
+        if 0 <= index < self.tree.topLevelItemCount() and self.tree.indexOfTopLevelItem(
+                self.tree.currentItem()) != index:
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(self.tree.topLevelItem(index))
+            self.tree.blockSignals(False)
+
+    def _current_changed(self, current, _previous) -> None:
+        index = self.tree.indexOfTopLevelItem(current) if current is not None else -1
+        if index != self.model.selected:
+            self.model.select(index)
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        index = self.tree.indexOfTopLevelItem(item)
+        spec = self.model.scenario.runs[index]
+        visible = item.checkState(0) == Qt.CheckState.Checked
+        if visible != spec.visible:
+            self.model.update_run(index, visible=visible)
+        elif column == 0 and item.text(0) != spec.name:
+            try:
+                self.model.rename_run(index, item.text(0))
+            except SimulatorError as error:
+                self.status.emit(f"Rename refused: {error}")
+                self.refresh()
+
+    def add(self) -> None:
+        try:
+            self.model.add_run()
+        except SimulatorError as error:
+            self.status.emit(str(error))
+
+    def duplicate(self) -> None:
+        if self.model.selected >= 0:
+            try:
+                self.model.duplicate_run(self.model.selected)
+            except SimulatorError as error:
+                self.status.emit(str(error))
+
+    def remove(self) -> None:
+        if self.model.selected >= 0:
+            self.model.remove_run(self.model.selected)
+
+    def recolour(self) -> None:
+        index = self.model.selected
+        if index < 0:
+            return
+        color = QColorDialog.getColor(QColor(self.model.scenario.runs[index].color), self, "Run colour")
+        if color.isValid():
+            self.model.update_run(index, color=color.name())
+
+
+class RunEditor(QGroupBox):
+    """The selected run: optimizer, hyperparameters, schedule (+ warm-up) and its own start."""
+
+    def __init__(self, model: SimulatorModel, parent=None):
+        super().__init__("Run", parent)
+        self.model = model
+        self.index = -1
+        layout = QVBoxLayout(self)
+        top = QFormLayout()
+        self.optimizer = QComboBox(self)
+        self.optimizer.addItems(list(OPTIMIZERS))
+        for index, spec in enumerate(OPTIMIZERS.values()):
+            self.optimizer.setItemData(index, spec.summary, Qt.ItemDataRole.ToolTipRole)
+        self.optimizer.activated.connect(self._optimizer_chosen)
+        top.addRow("optimizer", self.optimizer)
+        layout.addLayout(top)
+        self.hyper_box = QVBoxLayout()
+        layout.addLayout(self.hyper_box)
+        self.hyper_form: ParamForm | None = None
+
+        schedule_box = QGroupBox("Learning-rate schedule", self)
+        schedule_layout = QVBoxLayout(schedule_box)
+        row = QFormLayout()
+        self.schedule = QComboBox(self)
+        self.schedule.addItems([NO_SCHEDULE, *EDITABLE_SCHEDULES])
+        for index, name in enumerate(EDITABLE_SCHEDULES, start=1):
+            self.schedule.setItemData(index, SCHEDULES[name].summary, Qt.ItemDataRole.ToolTipRole)
+        self.schedule.activated.connect(self._schedule_chosen)
+        row.addRow("schedule", self.schedule)
+        self.warmup = QSpinBox(self)
+        self.warmup.setRange(0, MAX_STEPS)
+        self.warmup.setToolTip("Linear warm-up over this many steps in front of the schedule (0: none)")
+        self.warmup.setKeyboardTracking(False)
+        self.warmup.valueChanged.connect(lambda _: self._store_schedule())
+        row.addRow("warm-up steps", self.warmup)
+        schedule_layout.addLayout(row)
+        self.schedule_box = QVBoxLayout()
+        schedule_layout.addLayout(self.schedule_box)
+        self.schedule_form: ParamForm | None = None
+        self.schedule_params: dict = {}
+        layout.addWidget(schedule_box)
+
+        start_row = QHBoxLayout()
+        self.own_start = QCheckBox("own start", self)
+        self.own_start.setToolTip("Start this run from its own point (Ctrl+click on the map sets it)")
+        self.own_start.toggled.connect(self._own_start_toggled)
+        start_row.addWidget(self.own_start)
+        self.start_x, self.start_y = QLineEdit(self), QLineEdit(self)
+        for edit, axis in ((self.start_x, "x"), (self.start_y, "y")):
+            edit.setPlaceholderText(axis)
+            edit.setToolTip(f"{axis} of this run's start")
+            edit.editingFinished.connect(self._start_entered)
+            start_row.addWidget(edit)
+        layout.addLayout(start_row)
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #ff7070;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        model.selection_changed.connect(self.show_run)
+        model.changed.connect(self._refresh_error)
+        self.show_run(model.selected)
+
+    # ---- showing a run -------------------------------------------------------------------------
+
+    def show_run(self, index: int) -> None:
+        self.index = index
+        self.setEnabled(index >= 0)
+        if index < 0:
+            self.setTitle("Run")
+            return
+        run = self.model.scenario.runs[index]
+        self.setTitle(f"Run: {run.name}")
+        self.optimizer.setCurrentText(get_optimizer(run.optimizer).name)
+        self._build_hyper_form(run.optimizer, run.hyperparams)
+        inner, warmup = split_warmup(run.schedule)
+        self.warmup.blockSignals(True)
+        self.warmup.setValue(warmup)
+        self.warmup.blockSignals(False)
+        if inner is not None and inner[0] == "SequentialLR":
+            if self.schedule.findText(FROM_FILE) < 0:
+                self.schedule.addItem(FROM_FILE)
+            self.schedule.setCurrentText(FROM_FILE)
+            self.warmup.setEnabled(False)
+            self._build_schedule_form(None, {})
+        else:
+            index_from_file = self.schedule.findText(FROM_FILE)
+            if index_from_file >= 0:
+                self.schedule.removeItem(index_from_file)
+            self.warmup.setEnabled(True)
+            self.schedule.setCurrentText(NO_SCHEDULE if inner is None else inner[0])
+            self._build_schedule_form(None if inner is None else inner[0], {} if inner is None else inner[1])
+        self.own_start.blockSignals(True)
+        self.own_start.setChecked(run.start is not None)
+        self.own_start.blockSignals(False)
+        start = self.model.scenario.start_of(run)
+        self.start_x.setText(show_value(start[0]))
+        self.start_y.setText(show_value(start[1]))
+        for edit in (self.start_x, self.start_y):
+            edit.setEnabled(run.start is not None)
+        self._refresh_error()
+
+    def _refresh_error(self) -> None:
+        if 0 <= self.index < len(self.model.results):
+            result = self.model.results[self.index]
+            self.error.setText(result.error)
+            self.setTitle(f"Run: {result.spec.name}")
+
+    def _build_hyper_form(self, optimizer: str, values: dict) -> None:
+        if self.hyper_form is not None:
+            self.hyper_form.deleteLater()
+        spec = get_optimizer(optimizer)
+        self.hyper_form = ParamForm(spec.hyperparams, self)
+        shown = dict(spec.defaults)
+        shown.update(values)
+        self.hyper_form.set_values(shown)
+        self.hyper_form.edited.connect(self._hyperparam_edited)
+        self.hyper_box.addWidget(self.hyper_form)
+
+    def _build_schedule_form(self, name: str | None, params: dict) -> None:
+        if self.schedule_form is not None:
+            self.schedule_form.deleteLater()
+            self.schedule_form = None
+        self.schedule_params = dict(params)
+        if name is None:
+            return
+        spec = get_schedule(name)
+        self.schedule_form = ParamForm(spec.params, self)
+        shown = {p.name: p.default for p in spec.params}
+        shown.update(params)
+        self.schedule_form.set_values(shown)
+        self.schedule_form.edited.connect(self._schedule_param_edited)
+        self.schedule_box.addWidget(self.schedule_form)
+
+    # ---- edits ---------------------------------------------------------------------------------
+
+    def _run(self):
+        return self.model.scenario.runs[self.index]
+
+    def _optimizer_chosen(self, _index: int) -> None:
+        name = self.optimizer.currentText()
+        run = self._run()
+        if name == run.optimizer:
+            return
+        # keep the lr when moving between optimizers: comparing them at one lr is the usual question
+        kept = {"lr": run.hyperparams["lr"]} if "lr" in run.hyperparams else {}
+        rename = run.name == run.optimizer or run.name.startswith(run.optimizer + " (")
+        changes = {"optimizer": name, "hyperparams": kept}
+        if rename:
+            changes["name"] = self.model.scenario.unique_name(name)
+        self.model.update_run(self.index, **changes)
+        self.show_run(self.index)
+
+    def _hyperparam_edited(self, name: str, value) -> None:
+        run = self._run()
+        candidate = dict(run.hyperparams)
+        candidate[name] = value
+        spec = get_optimizer(run.optimizer)
+        try:
+            spec.resolve(candidate)
+        except SimulatorError as error:
+            culprit = _attribute(str(error), spec.hyperparam_names) or name
+            self.hyper_form.set_error(culprit, str(error))
+            return
+        for other in spec.hyperparam_names:
+            self.hyper_form.set_error(other, "")
+        self.model.update_run(self.index, hyperparams=candidate)
+
+    def _schedule_chosen(self, _index: int) -> None:
+        name = self.schedule.currentText()
+        if name == FROM_FILE:
+            return
+        run = self._run()
+        if name == NO_SCHEDULE:
+            self._build_schedule_form(None, {})
+        else:
+            lr = run.hyperparams.get("lr", get_optimizer(run.optimizer).defaults.get("lr", 0.01))
+            starters = starter_params(name, self.model.scenario.steps, float(lr or 0.01))
+            self._build_schedule_form(name, starters)
+        self._store_schedule()
+
+    def _schedule_param_edited(self, name: str, value) -> None:
+        candidate = dict(self.schedule_params)
+        candidate[name] = value
+        spec = get_schedule(self.schedule.currentText())
+        try:
+            spec.resolve(candidate, self.model.scenario.steps)
+        except SimulatorError as error:
+            culprit = _attribute(str(error), spec.param_names) or name
+            self.schedule_form.set_error(culprit, str(error))
+            return
+        for other in spec.param_names:
+            self.schedule_form.set_error(other, "")
+        self.schedule_params = candidate
+        self._store_schedule()
+
+    def _store_schedule(self) -> None:
+        name = self.schedule.currentText()
+        if name == FROM_FILE or self.index < 0:
+            return
+        inner = None if name == NO_SCHEDULE else (name, dict(self.schedule_params))
+        self.model.update_run(self.index, schedule=join_warmup(inner, self.warmup.value()))
+
+    def _own_start_toggled(self, on: bool) -> None:
+        run = self._run()
+        for edit in (self.start_x, self.start_y):
+            edit.setEnabled(on)
+        self.model.update_run(self.index, start=self.model.scenario.start_of(run) if on else None)
+
+    def _start_entered(self) -> None:
+        if self.index < 0 or not self.own_start.isChecked():
+            return
+        x, why_x = parse_number(self.start_x.text(), False, False)
+        y, why_y = parse_number(self.start_y.text(), False, False)
+        why = why_x or why_y or self.model.check_start(x, y)
+        if why:
+            self.error.setText(f"start: {why}")
+            return
+        if (x, y) != self._run().start:
+            self.model.update_run(self.index, start=(x, y))

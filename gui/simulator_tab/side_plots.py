@@ -1,0 +1,128 @@
+"""Side plots linked to the timeline: loss and learning rate vs step, and the current frame's numbers.
+
+The loss plot shows f − f* on a log axis (f* the surface's known minimum, else the lowest loss any
+run reached), so runs that approach the minimum keep separating visibly instead of flattening at
+the bottom of a linear axis. The table shows, per run, the per-axis effective step size
+−Δx/g_x, −Δy/g_y of the next step: for SGD it is the lr on both axes, for adaptive methods it
+shows how differently they treat the two directions.
+"""
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from gui.scenario import RunResult
+from simulator.surfaces import Surface
+
+GAP_FLOOR = 1e-16
+LR_FLOOR = 1e-12
+COLUMNS = ("run", "step", "loss", "lr", "eff. step x", "eff. step y")
+
+
+def _plot(title: str, left: str) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="#121418")
+    item = widget.getPlotItem()
+    item.setTitle(title, color="#d0d0d0", size="10pt")
+    item.setLabel("bottom", "step")
+    item.setLabel("left", left)
+    item.showGrid(x=True, y=True, alpha=0.15)
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    item.getAxis("left").enableAutoSIPrefix(False)  # a log axis reads better as plain powers of ten
+    return widget
+
+
+class SidePlots(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.loss = _plot("Loss", "f − f*  (log)")
+        self.loss.getPlotItem().setLogMode(y=True)
+        self.lr = _plot("Learning rate", "lr  (log)")
+        self.lr.getPlotItem().setLogMode(y=True)
+        self.lr.setXLink(self.loss)
+        cursor_pen = pg.mkPen("#ffffff", width=1, style=Qt.PenStyle.DashLine)
+        self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen) for _ in range(2)]
+        self.loss.addItem(self.cursors[0], ignoreBounds=True)
+        self.lr.addItem(self.cursors[1], ignoreBounds=True)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip("At the current frame. eff. step = −Δ/gradient per axis: the step size the "
+                              "optimizer really applies along x and y (for plain SGD, the lr).")
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        for widget in (self.loss, self.lr, self.table):
+            splitter.addWidget(widget)
+        splitter.setSizes([300, 200, 160])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self._results: list[RunResult] = []
+
+    def set_results(self, surface: Surface, results: list[RunResult], has_params: bool) -> None:
+        for loss_curve, lr_curve in self._curves:
+            self.loss.removeItem(loss_curve)
+            self.lr.removeItem(lr_curve)
+        self._curves = []
+        self._results = results
+        shown = [r for r in results if r.trajectory is not None and r.spec.visible]
+        lowest = [float(np.min(r.trajectory.loss)) for r in shown]
+        if surface.minima and not has_params:
+            f_star = min(m[2] for m in surface.minima)
+            f_star = min([f_star, *lowest])  # published minima are rounded
+        else:
+            f_star = min(lowest, default=0.0)
+        for result in shown:
+            t = result.trajectory
+            steps = np.arange(len(t.loss))
+            pen = pg.mkPen(result.spec.color, width=1.8)
+            gap = np.maximum(t.loss - f_star, GAP_FLOOR)
+            loss_curve = self.loss.plot(steps, gap, pen=pen)
+            lr_curve = self.lr.plot(steps, np.maximum(t.lr, LR_FLOOR), pen=pen)  # a log axis: no zeros
+            for curve in (loss_curve, lr_curve):
+                curve.setClipToView(True)
+                curve.setDownsampling(auto=True, method="peak")
+            self._curves.append((loss_curve, lr_curve))
+        self.table.setRowCount(len(results))
+        for row, result in enumerate(results):
+            name = QTableWidgetItem(result.spec.name)
+            name.setForeground(QColor(result.spec.color))
+            self.table.setItem(row, 0, name)
+        self.loss.getPlotItem().enableAutoRange()
+        self.lr.getPlotItem().enableAutoRange()
+
+    def set_frame(self, frame: int) -> None:
+        for cursor in self.cursors:
+            cursor.setValue(frame)
+        for row, result in enumerate(self._results):
+            t = result.trajectory
+            if t is None:
+                values = ("—", result.error[:60], "", "", "")
+            else:
+                last = len(t.xy) - 1
+                k = min(frame, last)
+                step_text = str(k) if t.status == "ok" or k < last else t.message
+                effective = ("", "")
+                if k < last:
+                    delta = t.xy[k + 1] - t.xy[k]
+                    effective = tuple(_effective(delta[i], t.grad[k, i]) for i in range(2))
+                values = (step_text, f"{t.loss[k]:.5g}", f"{t.lr[min(k + 1, last)]:.3g}", *effective)
+            for column, text in enumerate(values, start=1):
+                item = self.table.item(row, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(row, column, item)
+                item.setText(text)
+
+
+def _effective(delta: float, gradient: float) -> str:
+    if gradient == 0.0 or not math.isfinite(gradient):
+        return "—"
+    return f"{-delta / gradient:.3g}"

@@ -1,0 +1,1 @@
+"""Widgets shared by the tabs: editors generated from the registries."""

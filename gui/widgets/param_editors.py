@@ -1,0 +1,300 @@
+"""Editors generated from the registries: one field per hyperparameter or schedule parameter.
+
+Each field knows its parameter's kind (number, whole number, pair, switch, choice, list), its
+default, its range and its scale: numbers get a text box (scientific notation welcome) and, where
+the registry gives a typical range, a slider on a log or linear scale. ``ParamForm.edited`` fires
+with the typed value; text that is not a value of the right kind is shown inline and not passed
+on. Range and cross-parameter checks belong to the registry (``resolve``); the form only shows
+their messages (``set_error``).
+"""
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QWidget,
+)
+
+from simulator.hyperparams import BOOL, CHOICE, FLOAT, INT, PAIR
+
+INT_LIST = "int_list"
+SLIDER_STEPS = 1000
+ERROR_STYLE = "QLineEdit { border: 1px solid #e05050; background: #3a1e1e; }"
+
+
+def show_value(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(show_value(v) for v in value)
+    return str(value)
+
+
+def _none_allowed(param) -> bool:
+    return bool(getattr(param, "none_allowed", False) or getattr(param, "may_be_none", False)
+                or (param.default is None and not getattr(param, "required", False)))
+
+
+def parse_number(text: str, whole: bool, none_ok: bool):
+    """(value, "") or (None, why) for the text of a number field."""
+    text = text.strip()
+    if none_ok and text.lower() in ("none", ""):
+        return None, ""
+    try:
+        value = float(text)
+    except ValueError:
+        return None, f"'{text}' is not a number"
+    if not math.isfinite(value):
+        return None, "must be a finite number"
+    if whole:
+        if not value.is_integer():
+            return None, f"'{text}' is not a whole number"
+        return int(value), ""
+    return value, ""
+
+
+class _Field(QWidget):
+    changed = Signal()
+
+    def __init__(self, param, parent=None):
+        super().__init__(parent)
+        self.param = param
+        self.setToolTip(_tooltip(param))
+
+    def value(self):
+        """(value, "") or (None, why not)."""
+        raise NotImplementedError
+
+    def set_value(self, value) -> None:
+        raise NotImplementedError
+
+    def mark(self, bad: bool) -> None:
+        for edit in self.findChildren(QLineEdit):
+            edit.setStyleSheet(ERROR_STYLE if bad else "")
+
+
+class _NumberField(_Field):
+    def __init__(self, param, parent=None):
+        super().__init__(param, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.edit = QLineEdit(self)
+        self.edit.setMinimumWidth(70)
+        self.edit.editingFinished.connect(self._edited)
+        layout.addWidget(self.edit, 1)
+        self.whole = param.kind == INT
+        self.none_ok = _none_allowed(param)
+        self.slider = None
+        typical = getattr(param, "typical", None)
+        if param.kind == FLOAT and typical and typical[1] > typical[0] and \
+                (param.scale != "log" or typical[0] > 0):
+            self.slider = QSlider(Qt.Orientation.Horizontal, self)
+            self.slider.setRange(0, SLIDER_STEPS)
+            self.slider.setToolTip(f"{param.name}: {typical[0]:g} … {typical[1]:g} ({param.scale} scale)")
+            self.slider.valueChanged.connect(self._slid)
+            self.slider.setMaximumWidth(110)
+            layout.addWidget(self.slider, 1)
+        self._last_text = None
+
+    def _to_slider(self, value: float) -> int:
+        low, high = self.param.typical
+        if self.param.scale == "log":
+            if value <= 0:
+                return 0
+            fraction = (math.log10(value) - math.log10(low)) / (math.log10(high) - math.log10(low))
+        else:
+            fraction = (value - low) / (high - low)
+        return round(min(max(fraction, 0.0), 1.0) * SLIDER_STEPS)
+
+    def _from_slider(self, position: int) -> float:
+        low, high = self.param.typical
+        fraction = position / SLIDER_STEPS
+        if self.param.scale == "log":
+            value = 10 ** (math.log10(low) + fraction * (math.log10(high) - math.log10(low)))
+        else:
+            value = low + fraction * (high - low)
+        return float(f"{value:.3g}")  # a round number: sliders are for exploring
+
+    def _slid(self, position: int) -> None:
+        if self.slider.isSliderDown() or self.slider.hasFocus():
+            self.edit.setText(show_value(self._from_slider(position)))
+            self._edited()
+
+    def _edited(self) -> None:
+        if self.edit.text() == self._last_text:
+            return
+        self._last_text = self.edit.text()
+        self.changed.emit()
+
+    def value(self):
+        return parse_number(self.edit.text(), self.whole, self.none_ok)
+
+    def set_value(self, value) -> None:
+        self.edit.setText(show_value(value))
+        self._last_text = self.edit.text()
+        if self.slider is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            self.slider.blockSignals(True)
+            self.slider.setValue(self._to_slider(float(value)))
+            self.slider.blockSignals(False)
+
+
+class _PairField(_Field):
+    def __init__(self, param, parent=None):
+        super().__init__(param, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.edits = [QLineEdit(self), QLineEdit(self)]
+        for edit in self.edits:
+            edit.editingFinished.connect(self.changed.emit)
+            layout.addWidget(edit)
+
+    def value(self):
+        values = []
+        for index, edit in enumerate(self.edits):
+            none_ok = index == 0 and getattr(self.param, "first_may_be_none", False)
+            value, why = parse_number(edit.text(), False, none_ok)
+            if why:
+                return None, why
+            values.append(value)
+        return tuple(values), ""
+
+    def set_value(self, value) -> None:
+        for edit, element in zip(self.edits, value, strict=True):
+            edit.setText(show_value(element))
+
+
+class _BoolField(_Field):
+    def __init__(self, param, parent=None):
+        super().__init__(param, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.box = QCheckBox(self)
+        self.box.toggled.connect(lambda _on: self.changed.emit())
+        layout.addWidget(self.box)
+
+    def value(self):
+        return self.box.isChecked(), ""
+
+    def set_value(self, value) -> None:
+        self.box.blockSignals(True)
+        self.box.setChecked(bool(value))
+        self.box.blockSignals(False)
+
+
+class _ChoiceField(_Field):
+    def __init__(self, param, parent=None):
+        super().__init__(param, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.combo = QComboBox(self)
+        self.choices = list(param.choices)
+        self.combo.addItems([show_value(c) for c in self.choices])
+        self.combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
+        layout.addWidget(self.combo)
+
+    def value(self):
+        return self.choices[self.combo.currentIndex()], ""
+
+    def set_value(self, value) -> None:
+        self.combo.blockSignals(True)
+        if value in self.choices:
+            self.combo.setCurrentIndex(self.choices.index(value))
+        self.combo.blockSignals(False)
+
+
+class _ListField(_Field):
+    def __init__(self, param, parent=None):
+        super().__init__(param, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("e.g. 100, 300")
+        self.edit.editingFinished.connect(self.changed.emit)
+        layout.addWidget(self.edit)
+
+    def value(self):
+        items = [part for part in self.edit.text().replace(";", ",").split(",") if part.strip()]
+        values = []
+        for part in items:
+            value, why = parse_number(part, True, False)
+            if why:
+                return None, why
+            values.append(value)
+        return values, ""
+
+    def set_value(self, value) -> None:
+        self.edit.setText(show_value(list(value or [])))
+
+
+_FIELDS = {FLOAT: _NumberField, INT: _NumberField, PAIR: _PairField, BOOL: _BoolField, CHOICE: _ChoiceField,
+           INT_LIST: _ListField}
+
+
+def _tooltip(param) -> str:
+    text = f"<b>{param.name}</b>: {param.help}<br>default {show_value(param.default)}"
+    if hasattr(param, "range_text") and param.kind not in (BOOL, CHOICE, INT_LIST):
+        text += f"; valid: {param.range_text()}"
+    return text
+
+
+class ParamForm(QWidget):
+    """A form for ``params`` (HyperParam-like objects). ``edited(name, value)`` on a valid entry."""
+
+    edited = Signal(str, object)
+
+    def __init__(self, params, parent=None):
+        super().__init__(parent)
+        self.layout_ = QFormLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields: dict[str, _Field] = {}
+        self.errors: dict[str, QLabel] = {}
+        for param in params:
+            field_class = _FIELDS.get(param.kind)
+            if field_class is None:
+                continue  # e.g. SequentialLR's list of schedules: edited as a warm-up instead
+            field = field_class(param, self)
+            label = QLabel(param.name, self)
+            label.setToolTip(field.toolTip())
+            error = QLabel(self)
+            error.setStyleSheet("color: #ff7070;")
+            error.setWordWrap(True)
+            error.hide()
+            self.layout_.addRow(label, field)
+            self.layout_.addRow(error)
+            self.fields[param.name] = field
+            self.errors[param.name] = error
+            field.changed.connect(lambda name=param.name: self._changed(name))
+
+    def set_values(self, values: dict) -> None:
+        for name, field in self.fields.items():
+            field.set_value(values.get(name, field.param.default))
+            self.set_error(name, "")
+
+    def _changed(self, name: str) -> None:
+        value, why = self.fields[name].value()
+        if why:
+            self.set_error(name, why)
+            return
+        self.edited.emit(name, value)
+
+    def set_error(self, name: str, message: str) -> None:
+        if name not in self.fields:
+            return
+        self.fields[name].mark(bool(message))
+        self.errors[name].setText(message)
+        self.errors[name].setVisible(bool(message))
+
+    def error(self, name: str) -> str:
+        return self.errors[name].text() if name in self.errors else ""

@@ -1,0 +1,342 @@
+"""The main window and its Simulator tab, driven like a user would (pytest-qt, offscreen)."""
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from gui.scenario import RunSpec, Scenario, default_scenario, presets
+from simulator import read_csv_runs, simulate
+
+
+def tab_of(window):
+    return window.simulator
+
+
+def test_first_launch_shows_the_classics_racing_with_a_legend(window):
+    tab = tab_of(window)
+    assert [t for t in (window.tabs.tabText(i) for i in range(window.tabs.count()))] == ["Simulator", "Training"]
+    names = [r.spec.name for r in tab.model.results]
+    assert names == ["SGD", "SGD + momentum", "RMSprop", "Adam"]
+    assert all(r.trajectory is not None and r.trajectory.steps == 600 for r in tab.model.results)
+    assert tab.run_list.tree.topLevelItemCount() == 4
+    legend_names = [label.text for _, label in tab.map.legend.items]
+    assert legend_names[:4] == names
+    assert tab.playback.last == 600
+    assert tab.map.image.image is not None and tab.map.image.image.shape == (300, 300)
+    assert len(tab.map.contours.xData) > 100  # contour lines were drawn
+
+
+def test_the_default_window_plays_on_its_own(qtbot, settings, dialogs):
+    from gui.app import MainWindow
+
+    main = MainWindow(settings=settings)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: main.simulator.playback.frame > 3, timeout=3000)
+    main.close()  # closing mid-playback stops the timer
+    assert not main.simulator.playback.playing
+
+
+def test_add_run_and_change_a_hyperparameter_recomputes_it(window, qtbot):
+    tab = tab_of(window)
+    tab.run_list.add()
+    assert len(tab.model.scenario.runs) == 5 and tab.model.selected == 4
+    before = tab.model.results[4].trajectory.xy.copy()
+    field = tab.run_editor.hyper_form.fields["lr"]
+    field.edit.setText("0.002")
+    field.edit.editingFinished.emit()
+    after = tab.model.results[4].trajectory
+    assert tab.model.scenario.runs[4].hyperparams["lr"] == 0.002
+    assert not np.array_equal(before, after.xy)
+    expected = simulate("rosenbrock", "Adam", start=(-1.5, 2.0), steps=600, hyperparams={"lr": 0.002})
+    np.testing.assert_array_equal(after.xy, expected.xy)
+    items = tab.map.run_items()[4]
+    assert items.trail.isVisible()
+
+
+def test_invalid_values_are_shown_inline_and_change_nothing(window):
+    tab = tab_of(window)
+    tab.model.select(3)  # Adam
+    form = tab.run_editor.hyper_form
+    before = tab.model.results[3].trajectory.xy.copy()
+    for text, message in (("-1", "invalid lr=-1"), ("fast", "'fast' is not a number")):
+        form.fields["lr"].edit.setText(text)
+        form.fields["lr"].edit.editingFinished.emit()
+        assert message in form.error("lr")
+        assert not form.errors["lr"].isHidden()
+    form.fields["betas"].edits[1].setText("1.0")
+    form.fields["betas"].edits[1].editingFinished.emit()
+    assert "invalid betas=0.9,1" in form.error("betas")
+    np.testing.assert_array_equal(tab.model.results[3].trajectory.xy, before)
+    assert tab.model.scenario.runs[3].hyperparams == {"lr": 0.05}
+    form.fields["lr"].edit.setText("0.01")
+    form.fields["lr"].edit.editingFinished.emit()
+    assert form.error("lr") == "" and tab.model.scenario.runs[3].hyperparams["lr"] == 0.01
+
+
+def test_cross_parameter_errors_name_the_parameter(window):
+    tab = tab_of(window)
+    tab.model.select(0)  # SGD, momentum 0
+    form = tab.run_editor.hyper_form
+    form.fields["nesterov"].box.setChecked(True)
+    assert "nesterov" in form.error("nesterov") or "momentum" in form.error("momentum")
+    assert "nesterov" not in tab.model.scenario.runs[0].hyperparams
+
+
+def test_stepping_and_scrubbing_move_through_the_precomputed_frames(window, qtbot):
+    tab = tab_of(window)
+    playback = tab.playback
+    playback.seek(0)
+    for _ in range(5):
+        qtbot.keyClick(tab.map, Qt.Key.Key_Right)
+    assert playback.frame == 5
+    adam = tab.model.results[3].trajectory
+    head = tab.map.run_items()[3].head.getData()
+    assert (head[0][0], head[1][0]) == tuple(adam.xy[5])
+    qtbot.keyClick(tab.map, Qt.Key.Key_Left)
+    assert playback.frame == 4
+    assert len(tab.map.run_items()[3].trail.getData()[0]) == 5
+    qtbot.keyClick(tab.map, Qt.Key.Key_End)
+    assert playback.frame == 600 and tab.bar.counter.text() == "step 600 / 600"
+    qtbot.keyClick(tab.map, Qt.Key.Key_Home)
+    assert playback.frame == 0
+    tab.bar.slider.setValue(321)  # scrubbing
+    assert playback.frame == 321
+    head = tab.map.run_items()[1].head.getData()
+    assert (head[0][0], head[1][0]) == tuple(tab.model.results[1].trajectory.xy[321])
+    assert tab.side.cursors[0].value() == 321
+    assert tab.side.table.item(3, 1).text() == "321"
+
+
+def test_space_plays_and_pauses(window, qtbot):
+    tab = tab_of(window)
+    tab.bar.speed.setValue(1000)
+    qtbot.keyClick(tab.map, Qt.Key.Key_Space)
+    assert tab.playback.playing
+    qtbot.waitUntil(lambda: tab.playback.frame > 20, timeout=3000)
+    qtbot.keyClick(tab.map, Qt.Key.Key_Space)
+    assert not tab.playback.playing
+
+
+def test_playback_stops_at_the_end_or_loops(window, qtbot):
+    playback = tab_of(window).playback
+    playback.speed = 1000.0
+    playback.seek(590)
+    playback.play()
+    qtbot.waitUntil(lambda: not playback.playing, timeout=3000)
+    assert playback.frame == 600
+    playback.loop = True
+    playback.seek(595)
+    playback.play()
+    qtbot.waitUntil(lambda: playback.frame < 100, timeout=3000)
+    playback.pause()
+
+
+def test_export_csv_equals_simulate(window, tmp_path):
+    tab = tab_of(window)
+    path = tmp_path / "runs.csv"
+    assert tab.export_csv(path) == 4
+    loaded = read_csv_runs(path)
+    assert [t.label for t in loaded] == [r.spec.name for r in tab.model.results]
+    for trajectory, result in zip(loaded, tab.model.results, strict=True):
+        spec = result.spec
+        expected = simulate("rosenbrock", spec.optimizer, start=(-1.5, 2.0), steps=600,
+                            hyperparams=spec.hyperparams, seed=0)
+        np.testing.assert_array_equal(trajectory.xy, expected.xy)
+        assert set(trajectory.state_names) == set(expected.state_names)
+        for name in expected.state_names:  # the long format orders state columns across runs
+            np.testing.assert_array_equal(trajectory.state_column(name), expected.state_column(name))
+
+
+def test_save_and_reload_a_scenario_gives_the_same_runs(window, tmp_path):
+    tab = tab_of(window)
+    tab.model.update_run(2, start=(0.5, 2.5), schedule=("StepLR", {"step_size": 100}))
+    tab.model.set_noise(0.05)
+    tab.map.set_view((-1.0, 1.5, 0.0, 2.0))
+    path = tmp_path / "scenario.json"
+    tab.current_scenario().save(path)
+    before = [r.trajectory.xy.copy() for r in tab.model.results]
+    tab.load_scenario(default_scenario())
+    assert window.load_file(path)
+    assert [r.spec.name for r in tab.model.results] == ["SGD", "SGD + momentum", "RMSprop", "Adam"]
+    for xy, result in zip(before, tab.model.results, strict=True):
+        np.testing.assert_array_equal(result.trajectory.xy, xy)
+    assert tab.model.scenario.runs[2].start == (0.5, 2.5)
+    assert np.allclose(tab.map.view(), (-1.0, 1.5, 0.0, 2.0), atol=1e-6)
+
+
+def test_a_bad_scenario_file_leaves_the_current_one(window, tmp_path, dialogs):
+    tab = tab_of(window)
+    names = [r.spec.name for r in tab.model.results]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"surface": "rosenbrock", "runs": [{"optimizer": "Nope"}]}))
+    assert not window.load_file(bad)
+    assert "unknown optimizer 'Nope'" in dialogs[-1]
+    assert [r.spec.name for r in tab.model.results] == names
+
+
+def test_unwritable_exports_report_and_keep_working(window, tmp_path, dialogs, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    target = str(tmp_path / "missing-folder" / "out.csv")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (target, ""))
+    window.export_csv()
+    assert "cannot write" in dialogs[-1]
+    window.export_map("png")
+    assert "cannot write" in dialogs[-1]
+    window.save_scenario()
+    assert "cannot write" in dialogs[-1]
+
+
+def test_map_exports_png_and_svg(window, tmp_path):
+    tab = tab_of(window)
+    tab.export_map(str(tmp_path / "map.png"))
+    tab.export_map(str(tmp_path / "map.svg"))
+    assert (tmp_path / "map.png").stat().st_size > 10_000
+    assert "<svg" in (tmp_path / "map.svg").read_text()[:2000]
+
+
+@pytest.mark.parametrize("title_and_path", presets(), ids=lambda tp: tp[1].stem)
+def test_every_preset_loads_in_the_window(window, title_and_path):
+    title, path = title_and_path
+    assert window.load_file(path)
+    tab = tab_of(window)
+    assert tab.model.scenario.title == title
+    assert all(r.trajectory is not None for r in tab.model.results)
+    tab.playback.end()
+    assert tab.playback.frame == tab.playback.last
+
+
+def test_a_diverging_run_is_marked_and_the_window_keeps_working(window):
+    tab = tab_of(window)
+    tab.model.update_run(0, hyperparams={"lr": 0.5})
+    result = tab.model.results[0]
+    assert result.trajectory.status == "diverged"
+    assert "diverged at step" in tab.run_list.tree.topLevelItem(0).text(1)
+    tab.playback.end()
+    end = tab.map.run_items()[0].end.getData()
+    assert len(end[0]) == 1  # the red cross where it left
+    tab.playback.seek(0)
+    tab.run_list.add()
+    assert tab.model.results[-1].trajectory.status == "ok"
+
+
+def test_clicks_move_the_shared_start_and_ctrl_click_one_run(window, qtbot):
+    tab = tab_of(window)
+    view = tab.map.plot.vb
+
+    def click(x, y, modifier=Qt.KeyboardModifier.NoModifier):
+        scene_point = view.mapViewToScene(QPointF(x, y))
+        widget_point = tab.map.mapFromScene(scene_point)
+        qtbot.mouseClick(tab.map.viewport(), Qt.MouseButton.LeftButton, modifier, widget_point)
+
+    click(0.5, 2.0)
+    shared = tab.model.scenario.shared_start()
+    assert np.allclose(shared, (0.5, 2.0), atol=0.05)
+    assert all(np.allclose(r.trajectory.xy[0], shared) for r in tab.model.results)
+    tab.model.select(1)
+    click(-1.0, 0.0, Qt.KeyboardModifier.ControlModifier)
+    assert np.allclose(tab.model.scenario.runs[1].start, (-1.0, 0.0), atol=0.05)
+    assert np.allclose(tab.model.results[1].trajectory.xy[0], tab.model.scenario.runs[1].start)
+    assert np.allclose(tab.model.results[0].trajectory.xy[0], shared)
+    assert tab.map.run_items()[1].own_start is not None
+
+
+def test_dragging_the_start_marker_recomputes(window):
+    tab = tab_of(window)
+    tab.map.shared_start.setPos(QPointF(1.5, 2.5))  # what a drag does, step by step
+    assert tab.model.scenario.shared_start() == (1.5, 2.5)
+    assert tuple(tab.model.results[3].trajectory.xy[0]) == (1.5, 2.5)
+
+
+def test_surface_formula_noise_and_steps(window):
+    tab = tab_of(window)
+    panel = tab.scenario_panel
+    panel.surface.setCurrentText("himmelblau")
+    panel._surface_chosen(panel.surface.currentIndex())
+    assert tab.model.scenario.surface == "himmelblau" and tab.model.results[0].trajectory.surface == "himmelblau"
+    panel.formula.setText("x**2 + 3*y**2 @-2,2,-2,2")
+    panel.formula.returnPressed.emit()
+    assert tab.model.scenario.surface.startswith("expr:")
+    assert tab.model.surface.bounds == (-2.0, 2.0, -2.0, 2.0)
+    panel.formula.setText("__import__('os').system('true')")
+    panel.formula.returnPressed.emit()
+    assert not panel.formula_error.isHidden() and tab.model.scenario.surface.startswith("expr:x")
+    panel.steps.setValue(50)
+    assert tab.playback.last == 50 and tab.model.results[0].trajectory.steps == 50
+    panel.noise.setText("0.5")
+    panel.noise.editingFinished.emit()
+    noisy = tab.model.results[0].trajectory.grad.copy()
+    panel.seed.setValue(3)
+    assert not np.array_equal(noisy, tab.model.results[0].trajectory.grad)
+
+
+def test_schedule_editor_with_warmup(window):
+    tab = tab_of(window)
+    tab.model.select(3)
+    editor = tab.run_editor
+    editor.schedule.setCurrentText("CosineAnnealingLR")
+    editor._schedule_chosen(editor.schedule.currentIndex())
+    assert tab.model.scenario.runs[3].schedule == ("CosineAnnealingLR", {"T_max": 600})
+    editor.warmup.setValue(50)
+    schedule = tab.model.scenario.runs[3].schedule
+    assert schedule[0] == "SequentialLR" and schedule[1]["milestones"] == [50]
+    lr = tab.model.results[3].trajectory.lr
+    assert lr[1] < lr[50] and lr[-1] < lr[60]
+    editor.schedule_form.fields["T_max"].edit.setText("0")
+    editor.schedule_form.fields["T_max"].edit.editingFinished.emit()
+    assert "invalid T_max=0" in editor.schedule_form.error("T_max")
+
+
+def test_run_list_hide_rename_duplicate_remove(window):
+    tab = tab_of(window)
+    tree = tab.run_list.tree
+    tree.topLevelItem(0).setCheckState(0, Qt.CheckState.Unchecked)
+    assert not tab.model.scenario.runs[0].visible and not tab.map.run_items()[0].trail.isVisible()
+    tree.topLevelItem(1).setText(0, "heavy ball")
+    assert tab.model.scenario.runs[1].name == "heavy ball"
+    tree.topLevelItem(2).setText(0, "heavy ball")  # taken: refused, name kept
+    assert tab.model.scenario.runs[2].name == "RMSprop"
+    tab.model.select(1)
+    tab.run_list.duplicate()
+    assert tab.model.scenario.runs[-1].name == "heavy ball (2)"
+    np.testing.assert_array_equal(tab.model.results[-1].trajectory.xy, tab.model.results[1].trajectory.xy)
+    tab.run_list.remove()
+    assert len(tab.model.scenario.runs) == 4
+
+
+def test_lbfgs_draws_its_line_search_points(window):
+    tab = tab_of(window)
+    tab.model.add_run(RunSpec("L-BFGS", "LBFGS", {"line_search_fn": "strong_wolfe"}))
+    tab.playback.seek(3)
+    items = tab.map.run_items()[-1]
+    assert len(items.trials.getData()[0]) > 3
+
+
+def test_the_window_remembers_the_last_scenario(qtbot, settings, dialogs):
+    from gui.app import MainWindow
+
+    first = MainWindow(settings=settings, autoplay=False)
+    qtbot.addWidget(first)
+    first.simulator.model.add_run(RunSpec("remembered", "Adagrad", {"lr": 0.3}))
+    first.close()
+    second = MainWindow(settings=settings, autoplay=False)
+    qtbot.addWidget(second)
+    assert second.simulator.model.scenario.runs[-1].name == "remembered"
+    second.close()
+    settings.setValue("scenario", "{broken")
+    third = MainWindow(settings=settings, autoplay=False)
+    qtbot.addWidget(third)
+    assert len(third.simulator.model.scenario.runs) == 4
+    assert "could not be restored" in third.statusBar().currentMessage()
+    third.close()
+
+
+def test_loading_a_scenario_replaces_the_runs(window):
+    tab = tab_of(window)
+    scenario = Scenario(surface="himmelblau", steps=100, runs=[RunSpec("only", "SGD", {"lr": 0.01})])
+    tab.load_scenario(scenario)
+    assert tab.run_list.tree.topLevelItemCount() == 1 and tab.playback.last == 100
+    assert tab.map.surface.name == "himmelblau"
