@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 import pyqtgraph as pg
+from numba import njit
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
@@ -29,6 +30,25 @@ ARROW_NAMES = {
 }
 BACKGROUND = "#121418"
 FIELD_COLORS = ["#0b0d12", "#1b2230", "#2e3a4f", "#4a5873", "#75839c", "#a9b3c4"]
+
+
+@njit(cache=True)
+def thin_trail(xy, tolerance_x, tolerance_y):
+    """Indices of the points a trail needs at this zoom: each kept point is at least a tolerance
+    (about half a pixel) away from the previous kept one on some axis. Painting 5,000-point wide
+    antialiased paths dominates a frame; at screen resolution a few hundred points look the same."""
+    keep = np.empty(xy.shape[0], dtype=np.int64)
+    if xy.shape[0] == 0:
+        return keep
+    keep[0] = 0
+    count = 1
+    last_x, last_y = xy[0, 0], xy[0, 1]
+    for i in range(1, xy.shape[0]):
+        if abs(xy[i, 0] - last_x) >= tolerance_x or abs(xy[i, 1] - last_y) >= tolerance_y:
+            keep[count] = i
+            count += 1
+            last_x, last_y = xy[i, 0], xy[i, 1]
+    return keep[:count]
 
 
 class _Arrow:
@@ -81,6 +101,7 @@ class _RunItems:
         self.momentum_columns: tuple[int, int] | None = None
         self.trial_points = np.zeros((0, 2))
         self.trial_rows = np.zeros(0, dtype=np.int64)
+        self.thinned = np.zeros(0, dtype=np.int64)  # thin_trail indices for the current zoom
 
     def items(self):
         return (self.trail, self.trials, self.head, self.end)
@@ -132,6 +153,9 @@ class MapView(pg.PlotWidget):
         self.plot.addItem(self.shared_start)
         self.shared_start.sigPositionChanged.connect(lambda item: self._start_dragged(-1, item))
 
+        # legend samples for the arrow kinds (never drawn on the map: some runs have no such arrow)
+        self._arrow_samples = {kind: pg.PlotDataItem(pen=pg.mkPen(color, width=2.5))
+                               for kind, color in ARROW_COLORS.items()}
         self.surface: Surface | None = None
         self.surface_params: dict = {}
         self.scale: ValueScale | None = None
@@ -190,7 +214,15 @@ class MapView(pg.PlotWidget):
 
     def _range_changed(self, *_):
         self._redraw.start()
+        self._thin_trails()
         self.set_frame(self.frame)  # arrow heads are drawn in pixels
+
+    def _thin_trails(self) -> None:
+        pixel_x, pixel_y = self.plot.vb.viewPixelSize()
+        for items in self._runs:
+            trajectory = None if items.result is None else items.result.trajectory
+            items.thinned = np.zeros(0, dtype=np.int64) if trajectory is None else \
+                thin_trail(trajectory.xy, 0.5 * pixel_x, 0.5 * pixel_y)
 
     # ---- runs ----------------------------------------------------------------------------------
 
@@ -208,6 +240,7 @@ class MapView(pg.PlotWidget):
         finally:
             self._syncing = False
         self._rebuild_legend()
+        self._thin_trails()
         self.set_frame(self.frame)
 
     def _bind(self, index: int, items: _RunItems, result: RunResult) -> None:
@@ -265,7 +298,7 @@ class MapView(pg.PlotWidget):
                 self.legend.addItem(items.trail, result.spec.name)
         for kind, shown in self.arrows_shown.items():
             if shown and self._runs:
-                self.legend.addItem(self._runs[0].arrows[kind].shaft, ARROW_NAMES[kind])
+                self.legend.addItem(self._arrow_samples[kind], ARROW_NAMES[kind])
 
     def set_arrows(self, **shown: bool) -> None:
         self.arrows_shown.update(shown)
@@ -291,14 +324,16 @@ class MapView(pg.PlotWidget):
             last = len(trajectory.xy) - 1
             k = min(frame, last)
             xy = trajectory.xy
-            items.trail.setData(xy[: k + 1, 0], xy[: k + 1, 1])
+            shown = items.thinned[: np.searchsorted(items.thinned, k, side="right")]
+            trail = np.concatenate([shown, [k]]) if len(shown) == 0 or shown[-1] != k else shown
+            items.trail.setData(xy[trail, 0], xy[trail, 1], skipFiniteCheck=True)
             x, y = float(xy[k, 0]), float(xy[k, 1])
             items.head.setData([x], [y])
             stopped = trajectory.status == "diverged" and frame >= last
             items.end.setData([x] if stopped else [], [y] if stopped else [])
             if len(items.trial_rows):
-                shown = items.trial_rows <= k
-                items.trials.setData(items.trial_points[shown, 0], items.trial_points[shown, 1])
+                tried = items.trial_rows <= k
+                items.trials.setData(items.trial_points[tried, 0], items.trial_points[tried, 1])
             self._arrows(items, trajectory, k, last, length, pixel)
 
     def _arrows(self, items: _RunItems, trajectory, k: int, last: int, length: float, pixel) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from gui.scenario import RunResult
 from simulator.surfaces import Surface
@@ -52,7 +52,9 @@ class SidePlots(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # fixed widths: resizing to contents on every frame would lay the table out 60 times a second
+        for column, width in enumerate((120, 48, 70, 56, 76)):
+            self.table.setColumnWidth(column, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setToolTip("At the current frame. eff. step = −Δ/gradient per axis: the step size the "
                               "optimizer really applies along x and y (for plain SGD, the lr).")
@@ -67,10 +69,6 @@ class SidePlots(QWidget):
         self._results: list[RunResult] = []
 
     def set_results(self, surface: Surface, results: list[RunResult], has_params: bool) -> None:
-        for loss_curve, lr_curve in self._curves:
-            self.loss.removeItem(loss_curve)
-            self.lr.removeItem(lr_curve)
-        self._curves = []
         self._results = results
         shown = [r for r in results if r.trajectory is not None and r.spec.visible]
         lowest = [float(np.min(r.trajectory.loss)) for r in shown]
@@ -79,24 +77,27 @@ class SidePlots(QWidget):
             f_star = min([f_star, *lowest])  # published minima are rounded
         else:
             f_star = min(lowest, default=0.0)
-        for result in shown:
-            t = result.trajectory
-            steps = np.arange(len(t.loss))
-            pen = pg.mkPen(result.spec.color, width=1.8)
-            gap = np.maximum(t.loss - f_star, GAP_FLOOR)
-            loss_curve = self.loss.plot(steps, gap, pen=pen)
-            lr_curve = self.lr.plot(steps, np.maximum(t.lr, LR_FLOOR), pen=pen)  # a log axis: no zeros
-            for curve in (loss_curve, lr_curve):
+        while len(self._curves) < len(shown):  # curves are reused: setData is far cheaper than re-adding
+            curves = (self.loss.plot(), self.lr.plot())
+            for curve in curves:
                 curve.setClipToView(True)
                 curve.setDownsampling(auto=True, method="peak")
-            self._curves.append((loss_curve, lr_curve))
+            self._curves.append(curves)
+        for index, (loss_curve, lr_curve) in enumerate(self._curves):
+            if index >= len(shown):
+                loss_curve.setData([], [])
+                lr_curve.setData([], [])
+                continue
+            t = shown[index].trajectory
+            steps = np.arange(len(t.loss))
+            pen = pg.mkPen(shown[index].spec.color, width=1.5)
+            loss_curve.setData(steps, np.maximum(t.loss - f_star, GAP_FLOOR), pen=pen)
+            lr_curve.setData(steps, np.maximum(t.lr, LR_FLOOR), pen=pen)  # a log axis: no zeros
         self.table.setRowCount(len(results))
         for row, result in enumerate(results):
             name = QTableWidgetItem(result.spec.name)
             name.setForeground(QColor(result.spec.color))
             self.table.setItem(row, 0, name)
-        self.loss.getPlotItem().enableAutoRange()
-        self.lr.getPlotItem().enableAutoRange()
 
     def set_frame(self, frame: int) -> None:
         for cursor in self.cursors:
