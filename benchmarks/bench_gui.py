@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 import PySide6  # noqa: E402
 import torch  # noqa: E402
+from bench_simulator import torch_rosenbrock_path  # noqa: E402 (benchmarks/ is sys.path[0])
 from PySide6.QtCore import QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -291,17 +292,7 @@ def cold_start(settings_dir: str, index: int) -> tuple[float, ...] | str:
 
 
 def torch_run(optimizer_name: str, hyperparams: dict, steps: int) -> np.ndarray:
-    point = torch.nn.Parameter(torch.tensor(START, dtype=torch.float64))
-    optimizer = getattr(torch.optim, optimizer_name)([point], **hyperparams)
-    path = np.empty((steps + 1, 2))
-    for k in range(steps):
-        x, y = point.detach().numpy()
-        gradient = [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)]
-        point.grad = torch.tensor(gradient, dtype=torch.float64)
-        path[k] = (x, y)
-        optimizer.step()
-    path[steps] = point.detach().numpy()
-    return path
+    return torch_rosenbrock_path(steps, optimizer_name, hyperparams)
 
 
 def bench_torch(scenario: Scenario) -> tuple[list[float], list[np.ndarray]]:

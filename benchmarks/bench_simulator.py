@@ -54,9 +54,10 @@ def torch_autograd_run(steps: int) -> None:
         optimizer.step()
 
 
-def torch_analytic_run(steps: int) -> None:
+def torch_rosenbrock_path(steps: int, optimizer_name: str = "Adam", hyperparams=None) -> np.ndarray:
+    """A plain torch.optim loop fed Rosenbrock's analytic gradient: the baseline the benchmarks share."""
     point = torch.nn.Parameter(torch.tensor(START, dtype=torch.float64))
-    optimizer = torch.optim.Adam([point], lr=LR)
+    optimizer = getattr(torch.optim, optimizer_name)([point], **(hyperparams or {"lr": LR}))
     path = np.empty((steps + 1, 2))
     for k in range(steps):
         x, y = point.detach().numpy()
@@ -64,6 +65,12 @@ def torch_analytic_run(steps: int) -> None:
         point.grad = torch.tensor(gradient, dtype=torch.float64)
         path[k] = (x, y)
         optimizer.step()
+    path[steps] = point.detach().numpy()
+    return path
+
+
+def torch_analytic_run(steps: int) -> None:
+    torch_rosenbrock_path(steps)
 
 
 def in_fresh_process(code: str, cache_dir: str) -> float:

@@ -16,17 +16,14 @@ JSON form (``save``/``load``; ``assets/presets/*.json`` are such files)::
                "start": null or [x, y], "color": "#1f77b4", "visible": true}]}
 """
 
-import contextlib
 import json
 import math
-import os
 import string
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator import SimulatorError, get_optimizer, get_surface, simulate
-from simulator.trajectory import Trajectory
+from simulator.trajectory import Trajectory, write_atomically
 
 FORMAT, VERSION = "optiscope-scenario", 1
 MAX_STEPS = 200_000  # per run: beyond this playback is no longer the point
@@ -187,7 +184,13 @@ class Scenario:
 
     def save(self, path) -> None:
         """Write atomically: a failed save leaves any earlier file as it was."""
-        _write_atomically(path, json.dumps(self.to_json(), indent=2) + "\n")
+        text = json.dumps(self.to_json(), indent=2) + "\n"
+        try:
+            write_atomically(path, lambda out: out.write(text), suffix=".json.tmp")
+        except ScenarioError:
+            raise
+        except SimulatorError as error:
+            raise ScenarioError(str(error)) from None
 
     @classmethod
     def load(cls, path) -> "Scenario":
@@ -335,21 +338,3 @@ def _plain(value):
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
-
-
-def _write_atomically(path, text: str) -> None:
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".optiscope-", suffix=".tmp", dir=directory)
-    except OSError as error:
-        raise ScenarioError(f"cannot write '{path}': {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise ScenarioError(f"cannot write '{path}': {error.strerror or error}") from None

@@ -185,21 +185,22 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def write_csv_atomically(path, header, rows) -> None:
-    """Write ``rows`` under ``header`` to ``path`` through a temporary file and a rename."""
+def write_atomically(path, write, newline: str | None = None, suffix: str = ".tmp") -> None:
+    """Call ``write(text_file)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    A failed write leaves no partial file and any earlier file untouched; SimulatorError says why.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".optiscope-", suffix=".csv.tmp", dir=directory)
+        handle, temporary = tempfile.mkstemp(prefix=".optiscope-", suffix=suffix, dir=directory)
     except OSError as error:
         raise SimulatorError(f"cannot write '{path}': {error.strerror or error}") from None
     try:
-        # mkstemp creates the file private (0600); a CSV should get the usual permissions
+        # mkstemp creates the file private (0600); a saved file should get the usual permissions
         os.chmod(temporary, 0o666 & ~_UMASK)
-        with os.fdopen(handle, "w", newline="") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
+        with os.fdopen(handle, "w", newline=newline, encoding="utf-8") as out:
+            write(out)
         os.replace(temporary, path)
     except OSError as error:
         _remove_quietly(temporary)
@@ -207,6 +208,17 @@ def write_csv_atomically(path, header, rows) -> None:
     except BaseException:
         _remove_quietly(temporary)
         raise
+
+
+def write_csv_atomically(path, header, rows) -> None:
+    """Write ``rows`` under ``header`` to ``path`` through a temporary file and a rename."""
+
+    def write(out):
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+    write_atomically(path, write, newline="", suffix=".csv.tmp")
 
 
 def _remove_quietly(path: str) -> None:

@@ -380,6 +380,14 @@ class RunEditor(QGroupBox):
             self.warmup.setEnabled(True)
             self.schedule.setCurrentText(NO_SCHEDULE if inner is None else inner[0])
             self._build_schedule_form(None if inner is None else inner[0], {} if inner is None else inner[1])
+        self.show_start()
+        self._refresh_error()
+
+    def show_start(self) -> None:
+        """The selected run's start fields only (cheap: called while a start marker is dragged)."""
+        if self.index < 0:
+            return
+        run = self._run()
         self.own_start.blockSignals(True)
         self.own_start.setChecked(run.start is not None)
         self.own_start.blockSignals(False)
@@ -388,7 +396,6 @@ class RunEditor(QGroupBox):
         self.start_y.setText(show_value(start[1]))
         for edit in (self.start_x, self.start_y):
             edit.setEnabled(run.start is not None)
-        self._refresh_error()
 
     def _refresh_error(self) -> None:
         if 0 <= self.index < len(self.model.results):

@@ -32,7 +32,6 @@ class SimulatorTab(QWidget):
         self.model = SimulatorModel(scenario or default_scenario(), self)
         self.playback = Playback(self)
         self.map = MapView(self)
-        self.map.setToolTip("")
         self.side = SidePlots(self)
         self.bar = PlaybackBar(self.playback, self)
 
@@ -128,7 +127,7 @@ class SimulatorTab(QWidget):
             self.model.set_start(x, y)
         else:
             self.model.update_run(index, start=(x, y))
-        self.run_editor.show_run(self.model.selected)
+        self.run_editor.show_start()  # a drag sends many moves: refresh only the start fields
 
     def _map_clicked(self, x: float, y: float, modifiers) -> None:
         why = self.model.check_start(x, y)
