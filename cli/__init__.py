@@ -1,4 +1,4 @@
-"""OptiScope's command line: ``simulate``, ``render`` and ``list`` (``train`` comes later).
+"""OptiScope's command line: ``simulate``, ``train``, ``render`` and ``list``.
 
 Bad input never shows a traceback: it ends with exit status 2 and one line naming the problem.
 """
@@ -7,7 +7,9 @@ import argparse
 import sys
 
 from cli.commands import run_list, run_render, run_simulate
+from cli.train import add_train_parser, run_train
 from simulator.errors import SimulatorError
+from trainers.errors import ConfigError
 
 USAGE_ERROR = 2
 
@@ -44,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", default=None, help="noise seed (default: random)")
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="trajectory CSV to write")
 
+    add_train_parser(commands)
+
     render = commands.add_parser(
         "render", help="draw a scenario's map and runs to an image, without a window"
     )
@@ -77,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(_join_start_value(argv))
         if args.command == "simulate":
             return run_simulate(args)
+        if args.command == "train":
+            return run_train(args)
         if args.command == "render":
             return run_render(args)
         if args.command == "list":
             return run_list(args)
-    except SimulatorError as error:
+    except (SimulatorError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
     parser.print_help()

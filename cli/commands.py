@@ -30,16 +30,17 @@ def _number(text: str, option: str) -> float:
     return float(value)
 
 
-def _check_writable(path: str) -> None:
+def check_writable(path: str, option: str = "--out") -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
     if os.path.isdir(path):
-        raise SimulatorError(f"--out '{path}' is a directory")
+        raise SimulatorError(f"{option} '{path}' is a directory")
     if os.path.exists(directory) and not os.path.isdir(directory):
-        raise SimulatorError(f"--out '{path}': '{directory}' is not a directory")
+        raise SimulatorError(f"{option} '{path}': '{directory}' is not a directory")
     if not os.path.isdir(directory):
-        raise SimulatorError(f"--out '{path}': directory '{directory}' does not exist")
+        raise SimulatorError(f"{option} '{path}': directory '{directory}' does not exist")
     if not os.access(directory, os.W_OK):
-        raise SimulatorError(f"--out '{path}': directory '{directory}' is not writable")
+        raise SimulatorError(f"{option} '{path}': directory '{directory}' is not writable")
 
 
 def _schedule(args):
@@ -58,7 +59,7 @@ def _schedule(args):
 
 
 def run_simulate(args) -> int:
-    _check_writable(args.out)
+    check_writable(args.out)
     trajectory = simulate(
         surface=args.surface,
         optimizer=args.optimizer,
@@ -105,7 +106,7 @@ def run_render(args) -> int:
 
     if not args.out.lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".bmp")):
         raise SimulatorError(f"--out '{args.out}': use a .png or .svg file name")
-    _check_writable(args.out)
+    check_writable(args.out)
     size = _size(args.size)
     kinds = [k.strip().lower() for k in args.arrows.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in ARROW_KINDS]

@@ -185,8 +185,10 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def write_atomically(path, write, newline: str | None = None, suffix: str = ".tmp") -> None:
-    """Call ``write(text_file)`` on a temporary file beside ``path``, then rename it to ``path``.
+def write_atomically(path, write, newline: str | None = None, suffix: str = ".tmp",
+                     binary: bool = False) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path`` (text, or bytes when ``binary``),
+    then rename it to ``path``.
 
     A failed write leaves no partial file and any earlier file untouched; SimulatorError says why.
     """
@@ -199,7 +201,9 @@ def write_atomically(path, write, newline: str | None = None, suffix: str = ".tm
     try:
         # mkstemp creates the file private (0600); a saved file should get the usual permissions
         os.chmod(temporary, 0o666 & ~_UMASK)
-        with os.fdopen(handle, "w", newline=newline, encoding="utf-8") as out:
+        opened = os.fdopen(handle, "wb") if binary else \
+            os.fdopen(handle, "w", newline=newline, encoding="utf-8")
+        with opened as out:
             write(out)
         os.replace(temporary, path)
     except OSError as error:

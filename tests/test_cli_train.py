@@ -1,0 +1,152 @@
+"""``optiscope train``: flags and config files, metrics and checkpoints, resume, clear refusals."""
+
+import csv
+import signal
+
+import pytest
+
+from tests.test_cli import assert_refused, run_cli, run_main_py
+from trainers.checkpoint import read_checkpoint
+from trainers.config import RunConfig
+from trainers.metrics import read_metrics_csv
+
+QUICK = ["--dataset", "moons", "--set", "data.samples=200", "--hidden", "8", "--batch-size", "40",
+         "--device", "cpu"]
+
+
+def test_train_with_flags_prints_epochs_and_writes_metrics(tmp_path, capsys):
+    metrics = tmp_path / "metrics.csv"
+    code, out, err = run_cli(capsys, "train", *QUICK, "--optimizer", "sgd", "--set", "lr=0.1",
+                             "--set", "momentum=0.9", "--scheduler", "StepLR", "--scheduler-set", "step_size=1",
+                             "--epochs", "3", "--metrics-out", metrics)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Training on cpu") and "160 training / 40 validation samples" in lines[0]
+    assert [line.split(":")[0] for line in lines[1:4]] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert "val accuracy" in lines[1] and "samples/s" in lines[1]
+    assert lines[4].startswith("finished 3 epochs in") and str(metrics) in lines[4]
+    log = read_metrics_csv(metrics)
+    steps, lrs = log.series("lr/default")
+    assert steps == list(range(1, 13)) and lrs[0] == 0.1 and lrs[-1] == pytest.approx(0.001)
+    with open(metrics, newline="") as handle:
+        assert next(csv.reader(handle)) == ["epoch", "step", "metric", "value"]
+
+
+def test_config_file_with_flag_overrides(tmp_path, capsys):
+    config_path = tmp_path / "run.toml"
+    config_path.write_text("""
+[data]
+name = "blobs"
+samples = 150
+batch_size = 30
+
+[model]
+hidden = [8]
+
+[optimizer]
+name = "AdamW"
+lr = 0.01
+no_decay_bias_norm = true
+
+[[optimizer.param_groups]]
+match = "^head\\\\."
+name = "head"
+lr = 0.05
+
+[train]
+epochs = 5
+device = "cpu"
+""")
+    metrics = tmp_path / "m.csv"
+    code, out, err = run_cli(capsys, "train", "--config", config_path, "--epochs", "1", "--metrics-out", metrics)
+    assert code == 0, err
+    assert "groups head, no_decay, default" in out and "Epoch 1/1" in out and "Epoch 2" not in out
+    assert {"lr/head", "lr/no_decay", "lr/default"} <= set(read_metrics_csv(metrics).metric_names())
+
+
+def test_checkpoint_and_resume_continue_the_same_run(tmp_path, capsys):
+    whole_metrics, part_metrics = tmp_path / "whole.csv", tmp_path / "part.csv"
+    checkpoint = tmp_path / "run.pt"
+    assert run_cli(capsys, "train", *QUICK, "--epochs", "4", "--metrics-out", whole_metrics)[0] == 0
+    assert run_cli(capsys, "train", *QUICK, "--epochs", "2", "--checkpoint", checkpoint)[0] == 0
+    assert read_checkpoint(checkpoint)["position"]["step"] == 8
+    code, out, err = run_cli(capsys, "train", "--resume", checkpoint, "--epochs", "4",
+                             "--metrics-out", part_metrics)
+    assert code == 0, err
+    assert "resuming after step 8" in out and "Epoch 3/4" in out and "Epoch 1/4" not in out
+    assert read_metrics_csv(part_metrics).rows == read_metrics_csv(whole_metrics).rows
+    assert read_checkpoint(checkpoint)["position"]["step"] == 16  # the resumed run keeps checkpointing there
+    assert RunConfig.from_dict(read_checkpoint(checkpoint)["config"]).train.epochs == 4
+
+
+def test_a_diverging_run_exits_1_and_keeps_its_metrics(tmp_path, capsys):
+    metrics = tmp_path / "m.csv"
+    code, _out, err = run_cli(capsys, "train", "--dataset", "linear", "--model", "linear", "--optimizer", "SGD",
+                             "--set", "lr=50", "--device", "cpu", "--metrics-out", metrics)
+    assert code == 1 and "Traceback" not in err
+    assert "diverged at step" in err
+    assert len(read_metrics_csv(metrics).series("train_loss")[0]) >= 1
+
+
+@pytest.mark.parametrize(("args", "culprits"), [
+    (["--optimizer", "adamm"], ["optimizer.name", "unknown optimizer 'adamm'"]),
+    (["--set", "lr=-1"], ["optimizer.lr", "Invalid learning rate"]),
+    (["--set", "betas=0.9,2"], ["optimizer.betas", "Invalid beta parameter"]),
+    (["--set", "lrr=0.1"], ["optimizer.lrr", "did you mean 'lr'"]),
+    (["--set", "data.bogus=1"], ["data.bogus", "unknown key"]),
+    (["--set", "oops"], ["--set expects KEY=VALUE"]),
+    (["--scheduler", "StepLR"], ["scheduler.step_size", "required by StepLR"]),
+    (["--scheduler-set", "T_max=3"], ["scheduler.T_max", "set scheduler.name"]),
+    (["--dataset", "imagenet"], ["data.name", "imagenet"]),
+    (["--dataset", "csv"], ["data.path"]),
+    (["--dataset", "mnist", "--data-path", "/nonexistent"], ["data.path", "/nonexistent"]),
+    (["--model", "cnn"], ["model.name", "cnn needs image data"]),
+    (["--hidden", "8,0"], ["model.hidden"]),
+    (["--epochs", "0"], ["train.epochs"]),
+    (["--batch-size", "x"], ["data.batch_size"]),
+    (["--device", "tpu"], ["train.device"]),
+    (["--config", "/nonexistent/run.toml"], ["cannot read configuration"]),
+    (["--resume", "/nonexistent/run.pt"], ["checkpoint '/nonexistent/run.pt' does not exist"]),
+    (["--metrics-out", "/nonexistent/m.csv"], ["--metrics-out", "does not exist"]),
+    (["--checkpoint", "/nonexistent/c.pt"], ["--checkpoint", "does not exist"]),
+])
+def test_bad_configuration_exits_2_with_one_line(capsys, args, culprits):
+    assert_refused(*run_cli(capsys, "train", "--device", "cpu", *args), *culprits)
+
+
+def test_resume_refuses_to_change_the_run(tmp_path, capsys):
+    checkpoint = tmp_path / "run.pt"
+    assert run_cli(capsys, "train", *QUICK, "--epochs", "1", "--checkpoint", checkpoint)[0] == 0
+    assert_refused(*run_cli(capsys, "train", "--resume", checkpoint, "--optimizer", "SGD"),
+                   "optimizer.name: cannot be changed when resuming")
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[data\n")
+    assert_refused(*run_cli(capsys, "train", "--config", bad_toml), "is not valid TOML")
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch):
+    from trainers import loop
+
+    checkpoint = tmp_path / "run.pt"
+    original = loop.TrainingRun._log_step
+
+    def interrupt_at_step_7(self, step, *args):
+        original(self, step, *args)
+        if step == 7:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(loop.TrainingRun, "_log_step", interrupt_at_step_7)
+    code, _out, err = run_cli(capsys, "train", *QUICK, "--epochs", "50", "--checkpoint", checkpoint)
+    assert code == 130 and "stopped at step 7" in err
+    assert read_checkpoint(checkpoint)["position"]["step"] == 7
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_main_py_train_end_to_end(tmp_path):
+    metrics = tmp_path / "m.csv"
+    done = run_main_py("train", *QUICK, "--epochs", "1", "--quiet", "--metrics-out", metrics)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("finished 1 epoch in") and metrics.exists()
+    bad = run_main_py("train", "--optimizer", "nope")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("error: optimizer.name: unknown optimizer 'nope'")

@@ -1,0 +1,321 @@
+"""torch objects from a configuration: device, parameter groups, optimizer, scheduler.
+
+Torch's own classes do the work; this module finds them by name (any case), checks options against
+their signatures, and turns torch's errors into messages that name the configuration key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+import warnings
+from dataclasses import dataclass
+
+import torch
+from torch.optim import lr_scheduler
+
+from trainers.config import OptimizerConfig, SchedulerConfig
+from trainers.errors import ConfigError
+from trainers.models import is_bias_or_norm
+
+DEFAULT_GROUP = "default"
+NO_DECAY_GROUP = "no_decay"
+# Schedulers whose arguments are Python functions or other schedulers: usable from the Python
+# API (pass the objects in scheduler.options) but not from a TOML/JSON file.
+_NEEDS_PYTHON = {"LambdaLR": "lr_lambda", "MultiplicativeLR": "lr_lambda",
+                 "SequentialLR": "schedulers", "ChainedScheduler": "schedulers"}
+
+
+def optimizer_classes() -> dict[str, type]:
+    """Every optimizer class in ``torch.optim``, by lower-case name."""
+    return {name.lower(): cls for name, cls in vars(torch.optim).items()
+            if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)
+            and cls is not torch.optim.Optimizer}
+
+
+def scheduler_classes() -> dict[str, type]:
+    """Every learning-rate scheduler class in ``torch.optim.lr_scheduler``, by lower-case name."""
+    base = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
+    return {name.lower(): cls for name, cls in vars(lr_scheduler).items()
+            if isinstance(cls, type) and issubclass(cls, base) and not name.startswith("_")
+            and cls is not lr_scheduler.LRScheduler}
+
+
+def class_options(cls: type, skip: int) -> dict[str, inspect.Parameter]:
+    """Keyword arguments of ``cls.__init__`` after ``self`` and the first ``skip`` positionals."""
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1 + skip:]
+    return {p.name: p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+def optimizer_class(name: str) -> type:
+    classes = optimizer_classes()
+    cls = classes.get(name.lower())
+    if cls is None:
+        names = sorted(c.__name__ for c in classes.values())
+        raise ConfigError(f"optimizer.name: unknown optimizer '{name}' (torch.optim has: {', '.join(names)})")
+    if cls is torch.optim.SparseAdam:
+        raise ConfigError("optimizer.name: SparseAdam needs sparse gradients (nn.Embedding(sparse=True)); "
+                          "OptiScope's models have dense ones, use Adam")
+    return cls
+
+
+def scheduler_class(name: str) -> type:
+    classes = scheduler_classes()
+    cls = classes.get(name.lower())
+    if cls is None:
+        names = sorted(c.__name__ for c in classes.values())
+        raise ConfigError(f"scheduler.name: unknown scheduler '{name}' "
+                          f"(torch.optim.lr_scheduler has: {', '.join(names)})")
+    return cls
+
+
+# -- device ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    device: torch.device
+    note: str  # why this device, for people ("no CUDA or MPS device found: CPU")
+
+
+def mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def resolve_device(requested: str) -> DeviceChoice:
+    """``auto`` picks CUDA, then MPS, then CPU; a named device that is not there is an error."""
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return DeviceChoice(torch.device("cuda"), f"auto: CUDA ({torch.cuda.get_device_name(0)})")
+        if mps_available():
+            return DeviceChoice(torch.device("mps"), "auto: Apple MPS")
+        return DeviceChoice(torch.device("cpu"), "auto: no CUDA or MPS device found, using the CPU")
+    if requested == "cpu":
+        return DeviceChoice(torch.device("cpu"), "cpu")
+    if requested == "mps":
+        if not mps_available():
+            raise ConfigError("train.device: mps is not available on this machine (use auto or cpu)")
+        return DeviceChoice(torch.device("mps"), "mps")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"train.device: {requested} requested but CUDA is not available on this "
+                          "machine (torch.cuda.is_available() is False); use auto or cpu")
+    index = int(requested.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise ConfigError(f"train.device: {requested} does not exist (this machine has {count} CUDA "
+                          f"device{'s' if count != 1 else ''}: cuda:0..cuda:{count - 1})")
+    return DeviceChoice(torch.device("cuda", index), f"{requested} ({torch.cuda.get_device_name(index)})")
+
+
+# -- parameter groups -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ParamAssignment:
+    name: str
+    shape: tuple[int, ...]
+    group: str
+
+
+@dataclass
+class GroupPlan:
+    """Which parameter goes to which group, and each group's own options."""
+    groups: list[tuple[str, dict, list[str]]]  # (group name, options, parameter names), in order
+    assignment: list[ParamAssignment]
+
+    @property
+    def group_names(self) -> list[str]:
+        return [name for name, _, _ in self.groups]
+
+
+def plan_param_groups(model: torch.nn.Module, config: OptimizerConfig) -> GroupPlan:
+    """Apply the rules: the first matching rule wins; then, with ``no_decay_bias_norm``, biases and
+    normalisation weights go to a ``no_decay`` group; everything else to ``default``."""
+    rules = config.param_groups
+    members: dict[str, list[str]] = {rule.get("name", rule["match"]): [] for rule in rules}
+    options = {rule.get("name", rule["match"]): {k: v for k, v in rule.items() if k not in ("match", "name")}
+               for rule in rules}
+    members[NO_DECAY_GROUP], options[NO_DECAY_GROUP] = [], {"weight_decay": 0.0}
+    members[DEFAULT_GROUP], options[DEFAULT_GROUP] = [], {}
+    matched_any = [False] * len(rules)
+    assignment = []
+    for name, parameter in model.named_parameters():
+        group = None
+        for index, rule in enumerate(rules):
+            if re.search(rule["match"], name):
+                matched_any[index] = True
+                if group is None:
+                    group = rule.get("name", rule["match"])
+        if group is None:
+            group = NO_DECAY_GROUP if config.no_decay_bias_norm and is_bias_or_norm(model, name) \
+                else DEFAULT_GROUP
+        members[group].append(name)
+        assignment.append(ParamAssignment(name, tuple(parameter.shape), group))
+    all_names = [name for name, _ in model.named_parameters()]
+    for index, rule in enumerate(rules):
+        group = rule.get("name", rule["match"])
+        where = f"optimizer.param_groups[{index}].match"
+        if not matched_any[index]:
+            raise ConfigError(f"{where}: '{rule['match']}' matches no parameter "
+                              f"(parameters: {', '.join(all_names)})")
+        if not members[group]:
+            raise ConfigError(f"{where}: every parameter '{rule['match']}' matches is taken by an earlier "
+                              "rule (the first matching rule wins)")
+    groups = [(name, options[name], names) for name, names in members.items() if names]
+    return GroupPlan(groups, assignment)
+
+
+# -- optimizer ------------------------------------------------------------------------------
+
+def _check_option_names(cls: type, options: dict, where: str) -> None:
+    known = class_options(cls, skip=1)
+    for key in options:
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{where}.{key}: {cls.__name__} has no option '{key}'{hint} "
+                              f"(options: {', '.join(known)})")
+
+
+def _torch_message(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _probe_optimizer(cls: type, options: dict, where: str, device: torch.device) -> None:
+    """Build ``cls`` on a throw-away parameter so torch validates ``options``; name the bad key."""
+    def build(opts):
+        probe = torch.zeros(2, 2, device=device, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cls([probe], **opts)
+
+    try:
+        build(options)
+    except (ValueError, TypeError, RuntimeError) as error:
+        for key, value in options.items():
+            try:
+                build({key: value})
+            except (ValueError, TypeError, RuntimeError) as single:
+                raise ConfigError(f"{where}.{key}: {_torch_message(single)}") from None
+        raise ConfigError(f"{where}: {_torch_message(error)}") from None
+
+
+def build_optimizer(model: torch.nn.Module, config: OptimizerConfig, device: torch.device):
+    """The torch optimizer with one param group per planned group; returns (optimizer, plan)."""
+    cls = optimizer_class(config.name)
+    _check_option_names(cls, config.options, "optimizer")
+    _probe_optimizer(cls, config.options, "optimizer", device)
+    plan = plan_param_groups(model, config)
+    for index, rule in enumerate(config.param_groups):
+        own = {k: v for k, v in rule.items() if k not in ("match", "name")}
+        where = f"optimizer.param_groups[{index}]"
+        _check_option_names(cls, own, where)
+        _probe_optimizer(cls, {**config.options, **own}, where, device)
+    parameters = dict(model.named_parameters())
+    torch_groups = [{"params": [parameters[n] for n in names], "name": name, **options}
+                    for name, options, names in plan.groups]
+    try:
+        optimizer = cls(torch_groups, **config.options)
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise ConfigError(f"optimizer.name: {cls.__name__}: {_torch_message(error)}") from None
+    return optimizer, plan
+
+
+# -- scheduler ------------------------------------------------------------------------------
+
+class ScheduleDriver:
+    """Steps the configured scheduler at the right moments and keeps its state for checkpoints.
+
+    ``interval = "step"`` without plateau: warm-up and schedule are one SequentialLR, stepped per
+    optimizer step. Otherwise the warm-up is a LinearLR stepped per step for its first steps and
+    the main scheduler is stepped per epoch (or with the step loss, for a per-step plateau); both
+    act on the same learning rate, chained as torch's ChainedScheduler does.
+    """
+
+    def __init__(self, optimizer, config: SchedulerConfig, steps_per_epoch: int, epochs: int,
+                 max_steps: int | None):
+        self.interval = config.effective_interval
+        self.warmup_steps = config.warmup_steps
+        self.monitor = config.monitor
+        self.main = None
+        self.warmup = None
+        self.sequential = False
+        total_steps = steps_per_epoch * epochs
+        if max_steps is not None:
+            total_steps = min(total_steps, max_steps)
+        if self.warmup_steps:
+            # Starts at lr/(w+1) and reaches the full lr at step w, like a ramp from zero.
+            self.warmup = lr_scheduler.LinearLR(optimizer, start_factor=1.0 / (self.warmup_steps + 1),
+                                                end_factor=1.0, total_iters=self.warmup_steps)
+        if config.name is not None:
+            self.main = _build_main_scheduler(optimizer, config, self.interval, total_steps, epochs)
+        self.is_plateau = isinstance(self.main, lr_scheduler.ReduceLROnPlateau)
+        if self.warmup is not None and self.main is not None and self.interval == "step" \
+                and not self.is_plateau:
+            self.main = lr_scheduler.SequentialLR(optimizer, [self.warmup, self.main],
+                                                  milestones=[self.warmup_steps])
+            self.warmup = None
+            self.sequential = True
+
+    def after_step(self, step: int, train_loss: float) -> None:
+        """Called after optimizer step number ``step`` (1-based)."""
+        if self.warmup is not None and step <= self.warmup_steps:
+            self.warmup.step()
+        if self.main is not None and self.interval == "step":
+            if self.is_plateau:
+                self.main.step(train_loss)
+            else:
+                self.main.step()
+
+    def after_epoch(self, metrics: dict) -> None:
+        if self.main is None or self.interval != "epoch":
+            return
+        if self.is_plateau:
+            self.main.step(metrics[self.monitor])
+        else:
+            self.main.step()
+
+    def state_dict(self) -> dict:
+        return {"main": None if self.main is None else self.main.state_dict(),
+                "warmup": None if self.warmup is None else self.warmup.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.main is not None:
+            self.main.load_state_dict(state["main"])
+        if self.warmup is not None:
+            self.warmup.load_state_dict(state["warmup"])
+
+
+def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, total_steps: int, epochs: int):
+    cls = scheduler_class(config.name)
+    options = dict(config.options)
+    given_objects = any(callable(v) or (isinstance(v, list | tuple) and v and
+                                        not isinstance(v[0], int | float)) for v in options.values())
+    if cls.__name__ in _NEEDS_PYTHON and not given_objects:
+        raise ConfigError(f"scheduler.name: {cls.__name__} needs {_NEEDS_PYTHON[cls.__name__]} as Python "
+                          "objects (use the Python API); for a warm-up use scheduler.warmup_steps")
+    known = class_options(cls, skip=1)
+    _check_option_names(cls, options, "scheduler")
+    scheduler_steps = total_steps - config.warmup_steps if interval == "step" else epochs
+    if cls is lr_scheduler.OneCycleLR and not any(k in options for k in ("total_steps", "epochs")):
+        options["total_steps"] = max(1, scheduler_steps)  # the run's length, in the scheduler's unit
+    if cls is lr_scheduler.ReduceLROnPlateau and "mode" not in options and config.monitor == "val_accuracy":
+        options["mode"] = "max"  # accuracy improves upwards
+    missing = [name for name, p in known.items() if p.default is inspect.Parameter.empty
+               and name not in options]
+    if missing:
+        raise ConfigError(f"scheduler.{missing[0]}: required by {cls.__name__} (this run has "
+                          f"{scheduler_steps} scheduler steps of one {interval} each)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scheduler = cls(optimizer, **options)
+    except (ValueError, TypeError, RuntimeError, KeyError) as error:
+        message = _torch_message(error)
+        key = next((k for k in options if re.search(rf"\b{re.escape(k)}\b", message)), None)
+        raise ConfigError(f"scheduler.{key or 'name'}: {cls.__name__}: {message}") from None
+    if cls is lr_scheduler.OneCycleLR and scheduler.total_steps < scheduler_steps:
+        raise ConfigError(f"scheduler.total_steps: OneCycleLR would run out after {scheduler.total_steps} "
+                          f"steps but this run takes {scheduler_steps}"
+                          f" (leave total_steps out to fit the run)")
+    return scheduler

@@ -1,0 +1,353 @@
+"""The training loop as a stream of small plain-data events.
+
+``TrainingRun(config)`` builds everything first (data, model, optimizer, scheduler), so a bad
+configuration fails before the first step. ``run.events()`` then trains and yields a
+:class:`RunStarted`, a :class:`StepLogged` per optimizer step, an :class:`EpochEnded` per epoch and
+one final :class:`RunEnded`. Between steps it honours :meth:`TrainingRun.stop` and
+:meth:`TrainingRun.pause` (both safe to call from another thread). It never touches Qt.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from trainers.config import RunConfig
+from trainers.datasets import Dataset, load_dataset
+from trainers.errors import ConfigError
+from trainers.factory import (
+    GroupPlan,
+    ParamAssignment,
+    ScheduleDriver,
+    build_optimizer,
+    resolve_device,
+)
+from trainers.metrics import MetricsLog
+from trainers.models import build_model, loss_for, parameter_count
+
+FINISHED, STOPPED, DIVERGED, FAILED = "finished", "stopped", "diverged", "failed"
+_VALIDATION_CHUNK = 8192  # samples per forward pass when validating
+
+
+# -- events (plain data; safe to hand to another thread) --------------------------------------
+
+@dataclass(frozen=True)
+class RunStarted:
+    device: str
+    device_note: str
+    epochs: int
+    steps_per_epoch: int
+    total_steps: int
+    start_step: int  # 0, or the step a resumed run continues after
+    train_samples: int
+    val_samples: int
+    task: str
+    parameters: int
+    groups: tuple[str, ...]
+    assignment: tuple[ParamAssignment, ...]
+
+
+@dataclass(frozen=True)
+class StepLogged:
+    epoch: int
+    step: int
+    train_loss: float
+    grad_norm: float
+    lrs: dict[str, float]  # the learning rate each group used for this step
+    samples_per_s: float
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int
+    step: int
+    train_loss: float  # mean over the epoch's samples
+    val_loss: float | None
+    val_accuracy: float | None  # classification only
+    seconds: float
+    samples_per_s: float
+
+
+@dataclass(frozen=True)
+class Paused:
+    step: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    step: int
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    status: str  # finished, stopped, diverged or failed
+    message: str  # for people: "finished 10 epochs", "diverged at step 57: train loss is nan"
+    epoch: int
+    step: int
+    seconds: float
+    best_val_loss: float | None
+    best_val_accuracy: float | None
+
+
+Event = RunStarted | StepLogged | EpochEnded | Paused | Resumed | RunEnded
+
+
+@dataclass
+class Position:
+    """Where the run is: what a checkpoint needs to continue exactly."""
+    epoch: int = 1  # the epoch in progress (1-based)
+    batch: int = 0  # the next batch of that epoch
+    step: int = 0  # optimizer steps done
+    permutation: torch.Tensor | None = None  # this epoch's sample order
+    epoch_loss_sum: float = 0.0
+    epoch_samples: int = 0
+    best_val_loss: float | None = None
+    best_val_accuracy: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class TrainingRun:
+    """One training run: build it (validates everything), then iterate :meth:`events`."""
+
+    def __init__(self, config: RunConfig, *, checkpoint_path=None):
+        config.validate()
+        self.config = config.copy()
+        self.checkpoint_path = checkpoint_path
+        choice = resolve_device(self.config.train.device)
+        self.device, self.device_note = choice.device, choice.note
+        data = self.config.data
+        self.dataset: Dataset = load_dataset(
+            data.name, path=data.path, samples=data.samples, noise=data.noise, target=data.target,
+            task=data.task, val_fraction=data.val_fraction, seed=self.config.train.seed)
+        if len(self.dataset.x_train) == 0:
+            raise ConfigError("data.val_fraction: leaves no training samples")
+        torch.manual_seed(self.config.train.seed)  # the model's initial weights
+        self.model = build_model(self.config.model, self.dataset.input_shape, self.dataset.output_size)
+        self.model.to(self.device)
+        self.optimizer, self.plan = build_optimizer(self.model, self.config.optimizer, self.device)
+        self.is_lbfgs = isinstance(self.optimizer, torch.optim.LBFGS)
+        self.loss_fn = loss_for(self.dataset.task)
+        self.train_samples = len(self.dataset.x_train)
+        self.steps_per_epoch = math.ceil(self.train_samples / data.batch_size)
+        epochs, max_steps = self.config.train.epochs, self.config.train.max_steps
+        self.total_steps = self.steps_per_epoch * epochs if max_steps is None else \
+            min(max_steps, self.steps_per_epoch * epochs)
+        self.schedule = ScheduleDriver(self.optimizer, self.config.scheduler, self.steps_per_epoch,
+                                       epochs, max_steps)
+        # Data moves to the device once; batches are index_select-ed there.
+        self.x_train = torch.as_tensor(self.dataset.x_train, device=self.device)
+        self.y_train = torch.as_tensor(self.dataset.y_train, device=self.device)
+        self.x_val = torch.as_tensor(self.dataset.x_val, device=self.device)
+        self.y_val = torch.as_tensor(self.dataset.y_val, device=self.device)
+        self.shuffle_generator = torch.Generator().manual_seed(self.config.train.seed)
+        self.position = Position()
+        self.metrics = MetricsLog()
+        self.group_names = tuple(self.plan.group_names)
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self.ended: RunEnded | None = None
+
+    # -- control (any thread) -------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # a paused run wakes up to stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def is_paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def group_plan(self) -> GroupPlan:
+        return self.plan
+
+    # -- the loop -------------------------------------------------------------------------------
+    def events(self) -> Iterator[Event]:
+        started = time.perf_counter()
+        position = self.position
+        yield RunStarted(
+            device=str(self.device), device_note=self.device_note, epochs=self.config.train.epochs,
+            steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps, start_step=position.step,
+            train_samples=self.train_samples, val_samples=len(self.dataset.x_val), task=self.dataset.task,
+            parameters=parameter_count(self.model), groups=self.group_names,
+            assignment=tuple(self.plan.assignment))
+        try:
+            ended = yield from self._train(started)
+            self._save_checkpoint_if_asked()
+        except (RuntimeError, ValueError) as error:  # out of memory, a full disk: keep what was logged
+            ended = self._end(FAILED, f"failed at step {position.step}: {error}", started)
+        yield ended
+
+    def _train(self, started: float):
+        position, config = self.position, self.config
+        batch_size = config.data.batch_size
+        while position.epoch <= config.train.epochs and not self._reached_max_steps():
+            if position.permutation is None:  # a new epoch (a resumed one keeps its sample order)
+                position.permutation = self._new_permutation()
+                position.epoch_loss_sum, position.epoch_samples = 0.0, 0
+                position.extra["epoch_seconds"] = 0.0
+            epoch_started = time.perf_counter() - position.extra.get("epoch_seconds", 0.0)
+            order = position.permutation.to(self.device)
+            while position.batch < self.steps_per_epoch:
+                if not self._running.is_set():
+                    yield Paused(position.step)
+                    paused_at = time.perf_counter()
+                    self._running.wait()
+                    epoch_started += time.perf_counter() - paused_at
+                    yield Resumed(position.step)
+                if self._stop.is_set():
+                    position.extra["epoch_seconds"] = time.perf_counter() - epoch_started
+                    return self._end(STOPPED, f"stopped at step {position.step}", started)
+                indices = order[position.batch * batch_size:(position.batch + 1) * batch_size]
+                step_started = time.perf_counter()
+                lrs = {name: group["lr"] for name, group in zip(self.group_names, self.optimizer.param_groups,
+                                                                strict=True)}
+                loss, grad_norm = self._step(self.x_train[indices], self.y_train[indices])
+                count = len(indices)
+                position.batch += 1
+                position.step += 1
+                step = position.step
+                self._log_step(step, loss, grad_norm, lrs)
+                rate = count / max(time.perf_counter() - step_started, 1e-9)
+                yield StepLogged(position.epoch, step, loss, grad_norm, lrs, rate)
+                if not math.isfinite(loss):
+                    return self._end(DIVERGED, f"diverged at step {step}: train loss is {loss}", started)
+                position.epoch_loss_sum += loss * count
+                position.epoch_samples += count
+                self.schedule.after_step(step, loss)
+                if self._reached_max_steps():
+                    break  # the partial epoch still gets its validation
+            yield self._end_epoch(time.perf_counter() - epoch_started)
+        if self._reached_max_steps():
+            return self._end(FINISHED, f"finished: reached max_steps = {config.train.max_steps}", started)
+        epochs = config.train.epochs
+        return self._end(FINISHED, f"finished {epochs} epoch{'s' if epochs != 1 else ''}", started)
+
+    def _reached_max_steps(self) -> bool:
+        max_steps = self.config.train.max_steps
+        return max_steps is not None and self.position.step >= max_steps
+
+    def _new_permutation(self) -> torch.Tensor:
+        if self.config.data.shuffle:
+            return torch.randperm(self.train_samples, generator=self.shuffle_generator)
+        return torch.arange(self.train_samples)
+
+    def _step(self, x, y) -> tuple[float, float]:
+        """One optimizer step on a batch; returns (loss before the step, gradient norm)."""
+        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+        clip = self.config.train.grad_clip
+        first = []
+
+        def closure():
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            if not first:  # LBFGS calls this several times: report the first evaluation
+                first.append((loss.detach(), self._grad_norm(clip)))
+            elif clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            return loss
+
+        if self.is_lbfgs:
+            optimizer.step(closure)
+        else:
+            closure()
+            if torch.isfinite(first[0][0]):
+                optimizer.step()
+        loss, norm = torch.stack(first[0]).tolist()  # one device sync per step
+        return loss, norm
+
+    def _grad_norm(self, clip: float | None) -> torch.Tensor:
+        """Total L2 norm of all gradients (before clipping; clipping applied when asked)."""
+        parameters = [p for p in self.model.parameters() if p.grad is not None]
+        if clip is not None:
+            return torch.nn.utils.clip_grad_norm_(parameters, clip).detach()
+        return torch.nn.utils.get_total_norm([p.grad for p in parameters]).detach()
+
+    def _log_step(self, step: int, loss: float, grad_norm: float, lrs: dict[str, float]) -> None:
+        epoch, add = self.position.epoch, self.metrics.rows.append
+        add((epoch, step, "train_loss", loss))
+        add((epoch, step, "grad_norm", grad_norm))
+        for name, lr in lrs.items():
+            add((epoch, step, f"lr/{name}", float(lr)))
+
+    def _end_epoch(self, seconds: float) -> EpochEnded:
+        position = self.position
+        val_loss, val_accuracy = self.evaluate()
+        train_loss = position.epoch_loss_sum / max(position.epoch_samples, 1)
+        epoch, step = position.epoch, position.step
+        if val_loss is not None:
+            self.metrics.add(epoch, step, "val_loss", val_loss)
+            if position.best_val_loss is None or val_loss < position.best_val_loss:
+                position.best_val_loss = val_loss
+        if val_accuracy is not None:
+            self.metrics.add(epoch, step, "val_accuracy", val_accuracy)
+            if position.best_val_accuracy is None or val_accuracy > position.best_val_accuracy:
+                position.best_val_accuracy = val_accuracy
+        monitored = {"val_loss": val_loss, "val_accuracy": val_accuracy, "train_loss": train_loss}
+        self.schedule.after_epoch(monitored)
+        event = EpochEnded(epoch, step, train_loss, val_loss, val_accuracy, seconds,
+                           position.epoch_samples / max(seconds, 1e-9))
+        position.epoch += 1
+        position.batch = 0
+        position.permutation = None
+        position.extra["epoch_seconds"] = 0.0
+        self._save_checkpoint_if_asked()
+        return event
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float | None, float | None]:
+        """Validation loss (mean per sample) and accuracy (classification), or Nones without data."""
+        total = len(self.x_val)
+        if total == 0:
+            return None, None
+        was_training = self.model.training
+        self.model.eval()
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        classification = self.dataset.task == "classification"
+        for begin in range(0, total, _VALIDATION_CHUNK):
+            x = self.x_val[begin:begin + _VALIDATION_CHUNK]
+            y = self.y_val[begin:begin + _VALIDATION_CHUNK]
+            output = self.model(x)
+            loss_sum += self.loss_fn(output, y).double() * len(x)
+            if classification:
+                correct += (output.argmax(dim=1) == y).sum()
+        self.model.train(was_training)
+        val_loss = loss_sum.item() / total
+        return val_loss, (correct.item() / total if classification else None)
+
+    def _end(self, status: str, message: str, started: float) -> RunEnded:
+        position = self.position
+        # Between epochs the position already points at the next one; report the one just done.
+        epoch = position.epoch - 1 if position.permutation is None and position.epoch > 1 else position.epoch
+        self.ended = RunEnded(status, message, epoch, position.step, time.perf_counter() - started,
+                              position.best_val_loss, position.best_val_accuracy)
+        return self.ended
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def save_checkpoint(self, path) -> None:
+        from trainers.checkpoint import save_checkpoint
+
+        save_checkpoint(self, path)
+
+    def _save_checkpoint_if_asked(self) -> None:
+        if self.checkpoint_path is not None:
+            self.save_checkpoint(self.checkpoint_path)
+
+    @classmethod
+    def from_checkpoint(cls, path, *, overrides: dict | None = None, checkpoint_path=None) -> TrainingRun:
+        from trainers.checkpoint import load_checkpoint
+
+        return load_checkpoint(cls, path, overrides=overrides, checkpoint_path=checkpoint_path)
