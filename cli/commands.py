@@ -10,6 +10,8 @@ from simulator import OPTIMIZERS, SURFACES, simulate
 from simulator.errors import SimulatorError
 from simulator.schedules import SCHEDULES
 from simulator.trajectory import CONVERGED, DIVERGED
+from trainers.config import MODELS
+from trainers.datasets import DATASETS
 
 
 def _whole_number(text: str, option: str, minimum: int = 0) -> int:
@@ -163,7 +165,10 @@ def _listing() -> dict:
         }
         for name, spec in SCHEDULES.items()
     }
-    return {"surfaces": surfaces, "optimizers": optimizers, "schedules": schedules}
+    datasets = {name: {"task": info.task, "kind": info.kind, "help": info.help}
+                for name, info in DATASETS.items()}
+    return {"surfaces": surfaces, "optimizers": optimizers, "schedules": schedules, "datasets": datasets,
+            "models": list(MODELS)}
 
 
 def _show(value) -> str:
@@ -202,4 +207,7 @@ def run_list(args) -> int:
             for p_name, p in schedule["params"].items()
         )
         print(f"  {name}({params}): {schedule['summary']}")
+    print("\nTraining datasets (train --dataset NAME; models: " + ", ".join(listing["models"]) + "):")
+    for name, dataset in listing["datasets"].items():
+        print(f"  {name:<14} {dataset['task']:<15} {dataset['help']}")
     return 0

@@ -396,7 +396,9 @@ def test_list_json_structure(capsys):
     code, stdout, err = run_cli(capsys, "list", "--json")
     assert (code, err) == (0, "")
     data = json.loads(stdout)
-    assert set(data) == {"surfaces", "optimizers", "schedules"}
+    assert set(data) == {"surfaces", "optimizers", "schedules", "datasets", "models"}
+    assert data["datasets"]["digits"]["task"] == "classification" and data["models"] == ["linear", "mlp", "cnn"]
+    assert {"moons", "csv", "mnist", "fashion_mnist", "sine"} <= set(data["datasets"])
     assert list(data["surfaces"]) == list(SURFACES)
     assert list(data["optimizers"]) == list(OPTIMIZERS)
     assert len(data["surfaces"]) == 16 and len(data["optimizers"]) == 13

@@ -128,14 +128,15 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_checkpoint(tmp_path, capsys, monkeyp
     from trainers import loop
 
     checkpoint = tmp_path / "run.pt"
-    original = loop.TrainingRun._log_step
+    original = loop.TrainingRun._step
 
-    def interrupt_at_step_7(self, step, *args):
-        original(self, step, *args)
-        if step == 7:
+    def interrupt_at_step_7(self, x, y):
+        result = original(self, x, y)
+        if self.position.step == 6:  # the step being taken is the 7th
             signal.raise_signal(signal.SIGINT)
+        return result
 
-    monkeypatch.setattr(loop.TrainingRun, "_log_step", interrupt_at_step_7)
+    monkeypatch.setattr(loop.TrainingRun, "_step", interrupt_at_step_7)
     code, _out, err = run_cli(capsys, "train", *QUICK, "--epochs", "50", "--checkpoint", checkpoint)
     assert code == 130 and "stopped at step 7" in err
     assert read_checkpoint(checkpoint)["position"]["step"] == 7

@@ -92,6 +92,8 @@ def load_checkpoint(run_class, path, *, overrides: dict | None = None, checkpoin
         run.model.load_state_dict(state["model"])
         run.optimizer.load_state_dict(state["optimizer"])
         run.schedule.load_state_dict(state["scheduler"])
+    except ConfigError:
+        raise
     except (RuntimeError, KeyError, ValueError) as error:
         raise ConfigError(f"'{os.fspath(path)}' does not fit its own configuration: {error}") from None
     rng = state["rng"]

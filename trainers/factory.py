@@ -247,6 +247,7 @@ class ScheduleDriver:
             # Starts at lr/(w+1) and reaches the full lr at step w, like a ramp from zero.
             self.warmup = lr_scheduler.LinearLR(optimizer, start_factor=1.0 / (self.warmup_steps + 1),
                                                 end_factor=1.0, total_iters=self.warmup_steps)
+        self.scheduler_steps = total_steps - self.warmup_steps if self.interval == "step" else epochs
         if config.name is not None:
             self.main = _build_main_scheduler(optimizer, config, self.interval, total_steps, epochs)
         self.is_plateau = isinstance(self.main, lr_scheduler.ReduceLROnPlateau)
@@ -256,6 +257,11 @@ class ScheduleDriver:
                                                   milestones=[self.warmup_steps])
             self.warmup = None
             self.sequential = True
+
+    @property
+    def steps_per_step(self) -> bool:
+        """Whether anything happens after an optimizer step (else the loop skips the call)."""
+        return self.warmup is not None or (self.main is not None and self.interval == "step")
 
     def after_step(self, step: int, train_loss: float) -> None:
         """Called after optimizer step number ``step`` (1-based)."""
@@ -282,6 +288,8 @@ class ScheduleDriver:
     def load_state_dict(self, state: dict) -> None:
         if self.main is not None:
             self.main.load_state_dict(state["main"])
+            inner = getattr(self.main, "_schedulers", [self.main])
+            _check_one_cycle_fits(inner[-1], self.scheduler_steps)  # the saved cycle length rules
         if self.warmup is not None:
             self.warmup.load_state_dict(state["warmup"])
 
@@ -314,8 +322,13 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, tot
         message = _torch_message(error)
         key = next((k for k in options if re.search(rf"\b{re.escape(k)}\b", message)), None)
         raise ConfigError(f"scheduler.{key or 'name'}: {cls.__name__}: {message}") from None
-    if cls is lr_scheduler.OneCycleLR and scheduler.total_steps < scheduler_steps:
-        raise ConfigError(f"scheduler.total_steps: OneCycleLR would run out after {scheduler.total_steps} "
-                          f"steps but this run takes {scheduler_steps}"
-                          f" (leave total_steps out to fit the run)")
+    _check_one_cycle_fits(scheduler, scheduler_steps)
     return scheduler
+
+
+def _check_one_cycle_fits(scheduler, scheduler_steps: int) -> None:
+    """OneCycleLR raises on the step after its last: refuse a run longer than its cycle up front."""
+    if isinstance(scheduler, lr_scheduler.OneCycleLR) and scheduler.total_steps < scheduler_steps:
+        raise ConfigError(f"scheduler.total_steps: OneCycleLR would run out after {scheduler.total_steps} "
+                          f"steps but this run takes {scheduler_steps} (leave total_steps out to fit a "
+                          "new run; a resumed run cannot outgrow its cycle)")

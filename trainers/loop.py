@@ -131,6 +131,8 @@ class TrainingRun:
         self.model.to(self.device)
         self.optimizer, self.plan = build_optimizer(self.model, self.config.optimizer, self.device)
         self.is_lbfgs = isinstance(self.optimizer, torch.optim.LBFGS)
+        self.parameters = list(self.model.parameters())
+        self.grad_clip = self.config.train.grad_clip
         self.loss_fn = loss_for(self.dataset.task)
         self.train_samples = len(self.dataset.x_train)
         self.steps_per_epoch = math.ceil(self.train_samples / data.batch_size)
@@ -191,7 +193,13 @@ class TrainingRun:
 
     def _train(self, started: float):
         position, config = self.position, self.config
-        batch_size = config.data.batch_size
+        batch_size, max_steps = config.data.batch_size, config.train.max_steps
+        # Looked up once, not per step: small models take well under a millisecond per step.
+        # (After a checkpoint load the optimizer holds new group dicts, hence here, not in __init__.)
+        named_groups = list(zip(self.group_names, self.optimizer.param_groups, strict=True))
+        lr_metrics = [f"lr/{name}" for name in self.group_names]
+        log = self.metrics.rows.append
+        steps_schedule = self.schedule.steps_per_step
         while position.epoch <= config.train.epochs and not self._reached_max_steps():
             if position.permutation is None:  # a new epoch (a resumed one keeps its sample order)
                 position.permutation = self._new_permutation()
@@ -211,22 +219,25 @@ class TrainingRun:
                     return self._end(STOPPED, f"stopped at step {position.step}", started)
                 indices = order[position.batch * batch_size:(position.batch + 1) * batch_size]
                 step_started = time.perf_counter()
-                lrs = {name: group["lr"] for name, group in zip(self.group_names, self.optimizer.param_groups,
-                                                                strict=True)}
+                lrs = {name: group["lr"] for name, group in named_groups}
                 loss, grad_norm = self._step(self.x_train[indices], self.y_train[indices])
                 count = len(indices)
                 position.batch += 1
                 position.step += 1
-                step = position.step
-                self._log_step(step, loss, grad_norm, lrs)
+                step, epoch = position.step, position.epoch
+                log((epoch, step, "train_loss", loss))
+                log((epoch, step, "grad_norm", grad_norm))
+                for metric, lr in zip(lr_metrics, lrs.values(), strict=True):
+                    log((epoch, step, metric, float(lr)))
                 rate = count / max(time.perf_counter() - step_started, 1e-9)
                 yield StepLogged(position.epoch, step, loss, grad_norm, lrs, rate)
                 if not math.isfinite(loss):
                     return self._end(DIVERGED, f"diverged at step {step}: train loss is {loss}", started)
                 position.epoch_loss_sum += loss * count
                 position.epoch_samples += count
-                self.schedule.after_step(step, loss)
-                if self._reached_max_steps():
+                if steps_schedule:
+                    self.schedule.after_step(step, loss)
+                if max_steps is not None and step >= max_steps:
                     break  # the partial epoch still gets its validation
             yield self._end_epoch(time.perf_counter() - epoch_started)
         if self._reached_max_steps():
@@ -246,41 +257,43 @@ class TrainingRun:
     def _step(self, x, y) -> tuple[float, float]:
         """One optimizer step on a batch; returns (loss before the step, gradient norm)."""
         model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
-        clip = self.config.train.grad_clip
+        if self.is_lbfgs:
+            return self._lbfgs_step(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        loss_value, grad_norm = self._loss_and_grad_norm(loss)
+        if math.isfinite(loss_value):  # a diverged step would only spoil the weights kept so far
+            optimizer.step()
+        return loss_value, grad_norm
+
+    def _lbfgs_step(self, x, y) -> tuple[float, float]:
         first = []
 
-        def closure():
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+        def closure():  # LBFGS re-evaluates the batch several times per step
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.loss_fn(self.model(x), y)
             loss.backward()
-            if not first:  # LBFGS calls this several times: report the first evaluation
-                first.append((loss.detach(), self._grad_norm(clip)))
-            elif clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            if not first:  # report the evaluation at the step's starting point, like other optimizers
+                first.append(self._loss_and_grad_norm(loss))
+            elif self.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_clip)
             return loss
 
-        if self.is_lbfgs:
-            optimizer.step(closure)
-        else:
-            closure()
-            if torch.isfinite(first[0][0]):
-                optimizer.step()
-        loss, norm = torch.stack(first[0]).tolist()  # one device sync per step
-        return loss, norm
+        self.optimizer.step(closure)
+        return first[0]
 
-    def _grad_norm(self, clip: float | None) -> torch.Tensor:
-        """Total L2 norm of all gradients (before clipping; clipping applied when asked)."""
-        parameters = [p for p in self.model.parameters() if p.grad is not None]
-        if clip is not None:
-            return torch.nn.utils.clip_grad_norm_(parameters, clip).detach()
-        return torch.nn.utils.get_total_norm([p.grad for p in parameters]).detach()
-
-    def _log_step(self, step: int, loss: float, grad_norm: float, lrs: dict[str, float]) -> None:
-        epoch, add = self.position.epoch, self.metrics.rows.append
-        add((epoch, step, "train_loss", loss))
-        add((epoch, step, "grad_norm", grad_norm))
-        for name, lr in lrs.items():
-            add((epoch, step, f"lr/{name}", float(lr)))
+    def _loss_and_grad_norm(self, loss: torch.Tensor) -> tuple[float, float]:
+        """The loss and the total L2 norm of all gradients (before clipping, which is applied when
+        configured), as Python floats."""
+        grads = [p.grad for p in self.parameters if p.grad is not None]
+        if self.grad_clip is not None:
+            total = torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_clip)
+            return loss.item(), total.item()
+        # Per-tensor norms in one fused kernel, summed here: half the cost of torch's total-norm
+        # helper, which matters for small models where a step takes well under a millisecond.
+        norms = torch._foreach_norm(grads)
+        return loss.item(), math.sqrt(math.fsum(n.item() ** 2 for n in norms))
 
     def _end_epoch(self, seconds: float) -> EpochEnded:
         position = self.position

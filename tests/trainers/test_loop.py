@@ -237,6 +237,13 @@ def test_resume_may_extend_a_run_but_not_change_it(tmp_path):
         TrainingRun.from_checkpoint(path, overrides={"optimizer.lr": 0.5})
 
 
+def test_a_one_cycle_run_cannot_outgrow_its_cycle_when_resumed(tmp_path):
+    path = tmp_path / "run.pt"
+    train(small_config(scheduler={"name": "OneCycleLR", "max_lr": 0.05, "warmup_steps": 2}), checkpoint_path=path)
+    with pytest.raises(ConfigError, match="OneCycleLR would run out after 14 steps but this run takes 22"):
+        TrainingRun.from_checkpoint(path, overrides={"train.epochs": 3})
+
+
 def test_bad_checkpoints_are_clear_errors(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         TrainingRun.from_checkpoint(tmp_path / "missing.pt")
