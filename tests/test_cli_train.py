@@ -151,3 +151,20 @@ def test_main_py_train_end_to_end(tmp_path):
     bad = run_main_py("train", "--optimizer", "nope")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("error: optimizer.name: unknown optimizer 'nope'")
+
+
+def test_progress_bar_with_eta_on_a_terminal(capsys, monkeypatch):
+    from cli import train as train_command
+
+    monkeypatch.setattr(train_command.sys.stderr, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(train_command, "_REDRAW_SECONDS", 0.0)
+    code, _out, err = run_cli(capsys, "train", *QUICK, "--epochs", "2")
+    assert code == 0
+    assert "\repoch 1/2 |" in err and "steps · loss " in err and "ETA " in err
+    assert err.endswith("\r\033[K")  # the bar is cleared before the summary
+
+
+def test_python_api_names_load_lazily():
+    import trainers
+
+    assert trainers.TrainingRun.__name__ == "TrainingRun" and "RunConfig" in trainers.__all__
