@@ -4,6 +4,7 @@ Prints a progress bar with ETA (on a terminal) and one line per epoch; writes th
 checkpoints as it goes, so an interrupted run (Ctrl+C, a divergence) keeps everything so far.
 """
 
+import shlex
 import signal
 import sys
 import time
@@ -33,6 +34,9 @@ def add_train_parser(commands) -> None:
     train.add_argument("--set", action="append", metavar="KEY=VALUE", dest="settings",
                        help="optimizer option (lr=0.01, betas=0.9,0.99) or any SECTION.KEY=VALUE "
                             "(data.noise=0.3); repeatable")
+    train.add_argument("--param-group", action="append", metavar="match=REGEX;KEY=VALUE;...",
+                       help="a parameter-group rule, e.g. 'match=^head\\.;name=head;lr=0.1' (repeatable; "
+                            "the first matching rule wins)")
     train.add_argument("--scheduler", help="any torch.optim.lr_scheduler class, e.g. CosineAnnealingLR")
     train.add_argument("--scheduler-set", action="append", metavar="KEY=VALUE",
                        help="scheduler option, e.g. T_max=20 (repeatable)")
@@ -75,7 +79,67 @@ def _overrides(args) -> dict:
         values[key if "." in key else f"optimizer.{key}"] = value
     for key, value in parse_settings(args.scheduler_set, "--scheduler-set").items():
         values[f"scheduler.{key}"] = value
+    if args.param_group:
+        values["optimizer.param_groups"] = [_param_group(text) for text in args.param_group]
     return values
+
+
+def _param_group(text: str) -> dict:
+    """``match=^head\\.;name=head;lr=0.1`` -> ``{"match": "^head\\.", "name": "head", "lr": 0.1}``."""
+    rule = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SimulatorError(f"--param-group expects match=REGEX;KEY=VALUE;..., got '{text}'")
+        rule[key] = value if key in ("match", "name") else parse_value(value)
+    if "match" not in rule:
+        raise SimulatorError(f"--param-group needs match=REGEX, got '{text}'")
+    return rule
+
+
+def command_line(config) -> str:
+    """The ``python main.py train ...`` command that trains exactly ``config`` (flags only)."""
+    from trainers.config import RunConfig
+
+    flags = {"data.name": "--dataset", "data.path": "--data-path", "model.name": "--model",
+             "model.hidden": "--hidden", "model.activation": "--activation", "optimizer.name": "--optimizer",
+             "scheduler.name": "--scheduler", "train.epochs": "--epochs", "data.batch_size": "--batch-size",
+             "train.max_steps": "--max-steps", "train.device": "--device", "train.seed": "--seed"}
+    defaults, wanted = RunConfig().to_dict(), config.to_dict()
+    args = ["python", "main.py", "train"]
+    for section, values in wanted.items():
+        own = _OWN_KEYS.get(section, ())
+        for key, value in values.items():
+            if key == "param_groups":
+                for rule in value:
+                    args += ["--param-group", ";".join(f"{k}={_flag_text(v)}" for k, v in rule.items())]
+                continue
+            dotted = f"{section}.{key}"
+            if dotted in flags:
+                if value != defaults[section].get(key) or dotted == "optimizer.name":
+                    args += [flags[dotted], _flag_text(value)]
+            elif section == "optimizer" and key not in own:
+                args += ["--set", f"{key}={_flag_text(value)}"]
+            elif section == "scheduler" and key not in own:
+                args += ["--scheduler-set", f"{key}={_flag_text(value)}"]
+            elif value != defaults[section].get(key):
+                args += ["--set", f"{dotted}={_flag_text(value)}"]
+    return shlex.join(args)
+
+
+_OWN_KEYS = {"optimizer": ("name", "param_groups", "no_decay_bias_norm"),
+             "scheduler": ("name", "interval", "warmup_steps", "monitor")}
+
+
+def _flag_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ",".join(_flag_text(v) for v in value)
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _check_output(path: str | None, option: str) -> None:
@@ -83,9 +147,19 @@ def _check_output(path: str | None, option: str) -> None:
         check_writable(path, option)
 
 
+def config_from_args(args):
+    """The run configuration the flags describe: --config's file (or the defaults), then the flags."""
+    from trainers.config import RunConfig
+
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    for key, value in _overrides(args).items():
+        config.set(key, value)
+    config.validate()
+    return config
+
+
 def run_train(args) -> int:
     # torch is imported only here: simulate, render and list do not pay for it
-    from trainers.config import RunConfig
     from trainers.loop import DIVERGED, FAILED, STOPPED, TrainingRun
 
     _check_output(args.metrics_out, "--metrics-out")
@@ -97,11 +171,7 @@ def run_train(args) -> int:
         checkpoint = args.checkpoint or args.resume
         run = TrainingRun.from_checkpoint(args.resume, overrides=overrides, checkpoint_path=checkpoint)
     else:
-        config = RunConfig.load(args.config) if args.config else RunConfig()
-        for key, value in overrides.items():
-            config.set(key, value)
-        config.validate()
-        run = TrainingRun(config, checkpoint_path=args.checkpoint)
+        run = TrainingRun(config_from_args(args), checkpoint_path=args.checkpoint)
     report = _Report(run, quiet=args.quiet, metrics_out=args.metrics_out)
     previous = signal.getsignal(signal.SIGINT)
 
