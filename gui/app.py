@@ -9,6 +9,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
@@ -16,15 +17,19 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
-from gui.scenario import Scenario, presets
+from gui.scenario import RunSpec, Scenario, presets
 from gui.simulator_tab.tab import SimulatorTab
 from simulator import SimulatorError
+
+if TYPE_CHECKING:  # imported when first shown: it brings torch
+    from gui.training_tab.tab import TrainingTab
 
 APP_NAME = "OptiScope"
 WELCOME = ("Space plays, ← → step, Home/End jump. Click the map to move the start; "
@@ -47,13 +52,13 @@ class MainWindow(QMainWindow):
         self.simulator = SimulatorTab(scenario, self)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.simulator, "Simulator")
-        training = QLabel(
-            "<h3>Training</h3><p>Real PyTorch training with any torch.optim optimizer, scheduler and "
-            "parameter groups arrives in this tab with its own issue.</p><p>Until then: the Simulator "
-            "tab, and <code>python main.py simulate</code> on the command line.</p>", self)
-        training.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        training.setWordWrap(True)
-        self.tabs.addTab(training, "Training")
+        # The Training tab imports torch (about a second): it is built the first time it is shown,
+        # so the app opens as fast as before.
+        self.training: TrainingTab | None = None
+        self._training_holder = QWidget(self)
+        QVBoxLayout(self._training_holder).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self._training_holder, "Training")
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.simulator.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._build_menus()
@@ -65,6 +70,42 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(restored_error or WELCOME)
         if autoplay:
             self.simulator.playback.play()
+
+    def _tab_shown(self, index: int) -> None:
+        if self.tabs.widget(index) is self._training_holder:
+            self.training_tab()
+
+    def training_tab(self) -> "TrainingTab":
+        """The Training tab, built on first use."""
+        if self.training is None:
+            from gui.training_tab.tab import TrainingTab
+
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.training = TrainingTab(parent=self._training_holder)
+            finally:
+                QApplication.restoreOverrideCursor()
+            self._training_holder.layout().addWidget(self.training)
+            self.training.show()  # a child added to a shown widget stays hidden until told
+            self.training.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+            self.training.try_on_surface.connect(self.try_on_surface)
+        return self.training
+
+    def show_training(self) -> "TrainingTab":
+        self.tabs.setCurrentWidget(self._training_holder)
+        return self.training_tab()
+
+    def try_on_surface(self, config) -> None:
+        """Add the training configuration's optimizer, settings and schedule as a Simulator run."""
+        spec, dropped = run_spec_from_training(config, self.simulator.model.scenario)
+        if spec is None:
+            self._failed("This optimizer cannot run on a surface.", SimulatorError(dropped))
+            return
+        self.simulator.model.add_run(spec)
+        self.tabs.setCurrentWidget(self.simulator)
+        self.simulator.playback.play()
+        note = f" (left out: {dropped})" if dropped else ""
+        self.statusBar().showMessage(f"{spec.name} added to the Simulator{note}", 15000)
 
     # ---- menus ---------------------------------------------------------------------------------
 
@@ -117,6 +158,14 @@ class MainWindow(QMainWindow):
             action = self._action(view, f"Show {kind} arrows", box.setChecked, key, checkable=True)
             action.setChecked(box.isChecked())
             box.toggled.connect(action.setChecked)
+
+        training = bar.addMenu("&Training")
+        self._action(training, "&Start training", lambda: self.show_training().start(), "Ctrl+Return")
+        self._action(training, "&Pause / resume", lambda: self.training_tab().toggle_pause(), "Ctrl+P")
+        self._action(training, "S&top", lambda: self.training_tab().stop(), "Ctrl+.")
+        training.addSeparator()
+        self._action(training, "&Load run configuration…", lambda: self.show_training().load_config_dialog())
+        self._action(training, "Sa&ve run configuration…", lambda: self.show_training().save_config_dialog())
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -215,11 +264,46 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.simulator.playback.pause()
+        if self.training is not None:
+            self.training.shutdown()  # stops a run and waits for its thread
         self.settings.setValue("geometry", self.saveGeometry())
         with contextlib.suppress(TypeError, ValueError):  # an unserialisable value never blocks closing
             self.settings.setValue("scenario", json.dumps(self.simulator.current_scenario().to_json()))
         self.settings.sync()
         super().closeEvent(event)
+
+
+def run_spec_from_training(config, scenario: Scenario) -> tuple[RunSpec | None, str]:
+    """A Simulator run with the training configuration's optimizer, options and schedule, and what
+    had to be left out (options the 2-D simulator has no use for, schedules it does not model)."""
+    from gui.simulator_tab.run_panel import join_warmup
+    from simulator import OPTIMIZERS
+    from simulator.schedules import SCHEDULES
+
+    names = {name.lower(): name for name in OPTIMIZERS}
+    name = names.get(config.optimizer.name.lower())
+    if name is None:
+        return None, (f"{config.optimizer.name} is not among the simulator's optimizers "
+                      f"({', '.join(OPTIMIZERS)})")
+    known = set(OPTIMIZERS[name].hyperparam_names)
+    options = config.optimizer.options
+    hyperparams = {k: (tuple(v) if isinstance(v, list) else v) for k, v in options.items() if k in known}
+    dropped = [k for k in options if k not in known]
+    if config.optimizer.param_groups or config.optimizer.no_decay_bias_norm:
+        dropped.append("parameter groups (one point has one group)")
+    schedule = None
+    scheduler = config.scheduler
+    if scheduler.name is not None:
+        if scheduler.name in SCHEDULES and scheduler.name != "ReduceLROnPlateau":
+            schedule = (scheduler.name, dict(scheduler.options))
+            if scheduler.effective_interval == "epoch":
+                dropped.append(f"{scheduler.name} steps once per simulator step here, not per epoch")
+        else:
+            dropped.append(f"the {scheduler.name} schedule")
+    schedule = join_warmup(schedule, scheduler.warmup_steps)
+    spec = RunSpec(name=scenario.unique_name(f"{name} (from training)"), optimizer=name,
+                   hyperparams=hyperparams, schedule=schedule, color=scenario.next_color())
+    return spec, "; ".join(dropped)
 
 
 def run_app(argv=None) -> int:

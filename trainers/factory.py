@@ -244,8 +244,9 @@ class ScheduleDriver:
         if max_steps is not None:
             total_steps = min(total_steps, max_steps)
         if self.warmup_steps:
-            # Starts at lr/(w+1) and reaches the full lr at step w, like a ramp from zero.
-            self.warmup = lr_scheduler.LinearLR(optimizer, start_factor=1.0 / (self.warmup_steps + 1),
+            # lr/w on the first step, the full lr after w steps: the ramp the simulator's --warmup
+            # builds, so a schedule sent from training to a surface is the same schedule.
+            self.warmup = lr_scheduler.LinearLR(optimizer, start_factor=1.0 / self.warmup_steps,
                                                 end_factor=1.0, total_iters=self.warmup_steps)
         self.scheduler_steps = total_steps - self.warmup_steps if self.interval == "step" else epochs
         if config.name is not None:

@@ -133,7 +133,7 @@ def _replay(config, steps_per_epoch, total_steps):
     optimizer = getattr(torch.optim, config.optimizer.name)([parameter], **config.optimizer.options)
     options = dict(scheduler_config.options)
     warmup_steps = scheduler_config.warmup_steps
-    warmup = lr_scheduler.LinearLR(optimizer, 1 / (warmup_steps + 1), 1.0, warmup_steps) if warmup_steps else None
+    warmup = lr_scheduler.LinearLR(optimizer, 1 / warmup_steps, 1.0, warmup_steps) if warmup_steps else None
     interval = scheduler_config.effective_interval
     main = None
     if scheduler_config.name:

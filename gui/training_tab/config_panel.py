@@ -1,0 +1,642 @@
+"""The Training tab's left column: every key of a run configuration, with previews.
+
+Each editor writes one key of a :class:`trainers.config.RunConfig` through ``RunConfig.set``, so a
+refused value is shown under its field and changes nothing. After every change the whole
+configuration is checked the way training will check it (``trainers.preview.preview_run``, a
+moment later so typing stays smooth): the parameter-group table, the lr curve and the data
+preview show the result; an error is shown at the bottom and keeps Start disabled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cli.values import parse_value
+from gui.simulator_tab.run_panel import starter_params
+from gui.training_tab.plots import CLASS_COLOURS
+from gui.widgets.param_editors import ParamForm, show_value
+from trainers.config import ACTIVATIONS, INTERVALS, MODELS, MONITORS, RunConfig
+from trainers.datasets import DATASETS
+from trainers.errors import ConfigError
+
+CONSTANT = "constant (none)"
+AUTO_INTERVAL = "auto"
+ERROR_COLOR = "#ff7070"
+# Schedulers whose arguments are Python objects: available from the Python API, not from a form.
+_PYTHON_ONLY = {"LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler"}
+_GROUP_COLUMNS = ("match (regex)", "name", "lr", "weight_decay", "other options")
+PREVIEW_DELAY_MS = 150
+
+
+def optimizer_names() -> list[str]:
+    from trainers.factory import optimizer_classes
+
+    return sorted((c.__name__ for c in optimizer_classes().values() if c.__name__ != "SparseAdam"),
+                  key=str.lower)
+
+
+def scheduler_names() -> list[str]:
+    from trainers.factory import scheduler_classes
+
+    return sorted((c.__name__ for c in scheduler_classes().values() if c.__name__ not in _PYTHON_ONLY),
+                  key=str.lower)
+
+
+def available_devices() -> list[str]:
+    """``auto`` and ``cpu`` always; each CUDA device and MPS only where this machine has them."""
+    import torch
+
+    from trainers.factory import mps_available
+
+    devices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+    return devices + (["mps"] if mps_available() else [])
+
+
+def _error_label(parent) -> QLabel:
+    label = QLabel(parent)
+    label.setStyleSheet(f"color: {ERROR_COLOR};")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class _KeyForm(QFormLayout):
+    """Rows that each edit one configuration key; a refused value shows under its row."""
+
+    def __init__(self, panel: ConfigPanel, box: QWidget):
+        super().__init__(box)
+        self.panel, self.box = panel, box
+        self.errors: dict[str, QLabel] = {}
+        self.loaders: dict[str, object] = {}
+        self.widgets: dict[str, QWidget] = {}
+
+    def _row(self, key: str, label: str, widget, tip: str) -> None:
+        self.widgets[key] = widget
+        widget.setToolTip(tip)
+        caption = QLabel(label, self.box)
+        caption.setToolTip(tip)
+        self.addRow(caption, widget)
+        error = _error_label(self.box)
+        self.addRow(error)
+        self.errors[key] = error
+
+    def line(self, key: str, label: str, tip: str, empty_is_none: bool = False, text: bool = False):
+        edit = QLineEdit(self.box)
+        self._row(key, label, edit, tip)
+
+        def commit():
+            raw = edit.text().strip()
+            if empty_is_none and raw.lower() in ("", "none"):
+                value = None
+            elif text:
+                value = raw
+            else:
+                value = parse_value(raw) if raw else raw
+                value = list(value) if isinstance(value, tuple) else value
+            self.panel.set_key(key, value)
+
+        edit.editingFinished.connect(commit)
+        self.loaders[key] = lambda: edit.setText(show_value(self.panel.get_key(key))
+                                                 if self.panel.get_key(key) is not None else "")
+        return edit
+
+    def combo(self, key: str, label: str, choices, tip: str, none_text: str | None = None):
+        box = QComboBox(self.box)
+        box.addItems(([none_text] if none_text else []) + list(choices))
+        self._row(key, label, box, tip)
+
+        def commit(index):
+            value = None if none_text and index == 0 else box.itemText(index)
+            self.panel.set_key(key, value)
+
+        box.activated.connect(commit)
+
+        def load():
+            value = self.panel.get_key(key)
+            if value is None and none_text:
+                box.setCurrentIndex(0)
+            else:  # names are matched in any case, as the configuration accepts them
+                texts = [box.itemText(i).lower() for i in range(box.count())]
+                box.setCurrentIndex(texts.index(str(value).lower()) if str(value).lower() in texts else -1)
+
+        self.loaders[key] = load
+        return box
+
+    def check(self, key: str, label: str, tip: str):
+        box = QCheckBox(label, self.box)
+        self.widgets[key] = box
+        box.setToolTip(tip)
+        self.addRow(box)
+        self.errors[key] = _error_label(self.box)
+        self.addRow(self.errors[key])
+        box.toggled.connect(lambda on: self.panel.set_key(key, bool(on)))
+
+        def load():
+            box.blockSignals(True)
+            box.setChecked(bool(self.panel.get_key(key)))
+            box.blockSignals(False)
+
+        self.loaders[key] = load
+        return box
+
+    def load(self) -> None:
+        for loader in self.loaders.values():
+            loader()
+        for error in self.errors.values():
+            error.hide()
+
+
+class ConfigPanel(QWidget):
+    """Edits ``self.config``; ``changed`` after every accepted edit, ``checked(ok, message)`` after
+    each whole-configuration check (with ``self.preview`` set when ok)."""
+
+    changed = Signal()
+    checked = Signal(bool, str)
+
+    def __init__(self, config: RunConfig | None = None, parent=None):
+        super().__init__(parent)
+        self.config = config.copy() if config is not None else RunConfig()
+        self.preview = None
+        self._dataset_cache: tuple[tuple, object] | None = None
+        self.forms: list[_KeyForm] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        inner = QWidget(scroll)
+        self.column = QVBoxLayout(inner)
+        scroll.setWidget(inner)
+        outer.addWidget(scroll, 1)
+        self._build_data()
+        self._build_model()
+        self._build_optimizer()
+        self._build_groups()
+        self._build_scheduler()
+        self._build_train()
+        self.column.addStretch(1)
+        self.error = _error_label(self)
+        outer.addWidget(self.error)
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(PREVIEW_DELAY_MS)
+        self._check_timer.timeout.connect(self.check_now)
+        self.load(self.config)
+
+    # -- sections ---------------------------------------------------------------------------------
+    def _section(self, title: str) -> tuple[QGroupBox, _KeyForm]:
+        box = QGroupBox(title, self)
+        form = _KeyForm(self, box)
+        self.forms.append(form)
+        self.column.addWidget(box)
+        return box, form
+
+    def _build_data(self) -> None:
+        box, form = self._section("Data")
+        self.dataset = form.combo("data.name", "dataset", DATASETS,
+                                  "Synthetic, scikit-learn's, or your files")
+        for index, info in enumerate(DATASETS.values()):
+            self.dataset.setItemData(index, f"{info.help} ({info.task})", Qt.ItemDataRole.ToolTipRole)
+        path_row = QWidget(box)
+        path_layout = QHBoxLayout(path_row)
+        path_layout.setContentsMargins(0, 0, 0, 0)
+        self.path = QLineEdit(path_row)
+        browse = QPushButton("…", path_row)
+        browse.setMaximumWidth(30)
+        browse.setToolTip("Choose the CSV file, or the folder holding the IDX files")
+        browse.clicked.connect(self._browse)
+        path_layout.addWidget(self.path, 1)
+        path_layout.addWidget(browse)
+        form._row("data.path", "path", path_row,
+                  "csv: the file; mnist / fashion_mnist: the folder of IDX files")
+        self.path.editingFinished.connect(lambda: self.set_key("data.path", self.path.text().strip() or None))
+        form.loaders["data.path"] = lambda: self.path.setText(self.config.data.path or "")
+        form.line("data.target", "target column", "csv: the target column's name or index (empty: the last)",
+                  empty_is_none=True)
+        form.combo("data.task", "task", ("classification", "regression"), "csv: inferred when not given",
+                   none_text="inferred")
+        form.line("data.samples", "samples", "how many points (synthetic) or a random subset (empty: all)",
+                  empty_is_none=True)
+        form.line("data.noise", "noise", "synthetic data only (empty: the dataset's default)",
+                  empty_is_none=True)
+        form.line("data.val_fraction", "validation fraction", "share of samples held out for validation")
+        form.line("data.batch_size", "batch size", "samples per optimizer step")
+        form.check("data.shuffle", "shuffle every epoch", "a new seeded sample order each epoch")
+        self.data_preview = pg.PlotWidget(box)
+        self.data_preview.setMinimumHeight(150)
+        self.data_preview.setMaximumHeight(190)
+        self.data_preview.hideAxis("left")
+        self.data_preview.hideAxis("bottom")
+        self.data_preview.setMouseEnabled(False, False)
+        self.data_preview.setMenuEnabled(False)
+        self.data_summary = QLabel(box)
+        self.data_summary.setWordWrap(True)
+        form.addRow(self.data_preview)
+        form.addRow(self.data_summary)
+
+    def _build_model(self) -> None:
+        _, form = self._section("Model")
+        form.combo("model.name", "model", MODELS, "linear, mlp (hidden widths) or cnn (channels; image data)")
+        form.line("model.hidden", "hidden widths", "comma list, e.g. 64, 32 (cnn: channels per conv layer)")
+        form.combo("model.activation", "activation", ACTIVATIONS, "between the hidden layers")
+
+    def _build_optimizer(self) -> None:
+        _, form = self._section("Optimizer")
+        self.optimizer_box = form.combo("optimizer.name", "optimizer", optimizer_names(),
+                                        "any torch.optim optimizer")
+        self.optimizer_form_holder = QVBoxLayout()
+        form.addRow(self.optimizer_form_holder)
+        self.optimizer_form: ParamForm | None = None
+        self._optimizer_form_name = None
+
+    def _build_groups(self) -> None:
+        box, form = self._section("Parameter groups")
+        form.check("optimizer.no_decay_bias_norm", "no weight decay on biases and norms",
+                   "biases and normalisation weights go to a group 'no_decay' with weight_decay = 0")
+        self.group_table = QTableWidget(0, len(_GROUP_COLUMNS), box)
+        self.group_table.setHorizontalHeaderLabels(_GROUP_COLUMNS)
+        self.group_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.group_table.verticalHeader().hide()
+        self.group_table.setMaximumHeight(130)
+        self.group_table.setToolTip("Rules: the first whose regex matches a parameter's name wins; empty "
+                                    "cells keep the optimizer's value. Other options: key=value; key=value")
+        self.group_table.itemChanged.connect(lambda _item: self._groups_edited())
+        form.addRow(self.group_table)
+        buttons = QWidget(box)
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        add, remove = QPushButton("Add rule", buttons), QPushButton("Remove rule", buttons)
+        add.clicked.connect(self.add_group_rule)
+        remove.clicked.connect(self.remove_group_rule)
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        form.addRow(buttons)
+        self.groups_error = _error_label(box)
+        form.addRow(self.groups_error)
+        self.assignment = QTableWidget(0, 3, box)
+        self.assignment.setHorizontalHeaderLabels(("parameter", "shape", "group"))
+        self.assignment.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.assignment.verticalHeader().hide()
+        self.assignment.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.assignment.setMinimumHeight(120)
+        self.assignment.setToolTip("Where each parameter lands, before training starts")
+        form.addRow(self.assignment)
+
+    def _build_scheduler(self) -> None:
+        box, form = self._section("Learning-rate schedule")
+        self.scheduler_box = form.combo("scheduler.name", "scheduler", scheduler_names(),
+                                        "any torch.optim.lr_scheduler class", none_text=CONSTANT)
+        self.scheduler_form_holder = QVBoxLayout()
+        form.addRow(self.scheduler_form_holder)
+        self.scheduler_form: ParamForm | None = None
+        self._scheduler_form_name = None
+        form.combo("scheduler.interval", "steps every", INTERVALS,
+                   "step or epoch (auto: step for OneCycleLR and CyclicLR, else epoch)",
+                   none_text=AUTO_INTERVAL)
+        form.line("scheduler.warmup_steps", "warm-up steps",
+                  "a linear warm-up over this many optimizer steps")
+        form.combo("scheduler.monitor", "plateau watches", MONITORS, "ReduceLROnPlateau's metric")
+        self.lr_preview = pg.PlotWidget(box)
+        self.lr_preview.setMinimumHeight(130)
+        self.lr_preview.setMaximumHeight(160)
+        self.lr_preview.setLabel("bottom", "step")
+        self.lr_preview.setLabel("left", "lr")
+        self.lr_preview.setMouseEnabled(False, False)
+        self.lr_preview.setMenuEnabled(False)
+        self.lr_note = QLabel(box)
+        self.lr_note.setWordWrap(True)
+        form.addRow(self.lr_preview)
+        form.addRow(self.lr_note)
+
+    def _build_train(self) -> None:
+        _, form = self._section("Training")
+        form.line("train.epochs", "epochs", "passes over the training data")
+        form.line("train.max_steps", "max steps", "stop after this many optimizer steps (empty: no limit)",
+                  empty_is_none=True)
+        form.line("train.seed", "seed", "the data split, initial weights and shuffling; same seed, same run")
+        form.combo("train.device", "device", available_devices(), "devices present on this machine")
+        form.line("train.grad_clip", "gradient clip", "clip the total gradient norm to this (empty: off)",
+                  empty_is_none=True)
+
+    # -- keys -------------------------------------------------------------------------------------
+    def get_key(self, dotted: str):
+        section, _, key = dotted.partition(".")
+        return getattr(getattr(self.config, section), key)
+
+    def set_key(self, dotted: str, value) -> bool:
+        """Set one key; a refusal is shown under its field and leaves the configuration as it was."""
+        error = self._error_for(dotted)
+        if dotted == "data.name" and isinstance(value, str) and value in DATASETS:
+            self._forget_other_datasets_keys(DATASETS[value])
+        try:
+            self.config.set(dotted, value)
+        except ConfigError as refused:
+            if error is not None:
+                error.setText(str(refused))
+                error.show()
+            return False
+        if error is not None:
+            error.hide()
+        for form in self.forms:
+            if dotted in form.loaders:
+                form.loaders[dotted]()  # the widget shows the value, also when set from code
+        if dotted == "optimizer.name":
+            self._optimizer_changed()
+        elif dotted == "scheduler.name":
+            self._scheduler_changed()
+        self._edited()
+        return True
+
+    def _forget_other_datasets_keys(self, info) -> None:
+        """Keys the new dataset does not take (noise on digits, a path on moons) would only be refused."""
+        data = self.config.data
+        if info.kind != "synthetic":
+            data.noise = None
+        if info.kind != "file":
+            data.path = None
+        if info.name != "csv":
+            data.target = data.task = None
+        for form in self.forms:
+            if "data.noise" in form.errors:
+                form.load()
+
+    def widget(self, dotted: str) -> QWidget:
+        """The editor of one key (for tests and keyboard focus)."""
+        return next(form.widgets[dotted] for form in self.forms if dotted in form.widgets)
+
+    def _error_for(self, dotted: str) -> QLabel | None:
+        for form in self.forms:
+            if dotted in form.errors:
+                return form.errors[dotted]
+        return None
+
+    def _edited(self) -> None:
+        self.changed.emit()
+        self._check_timer.start()
+
+    # -- optimizer and scheduler forms -----------------------------------------------------------
+    def _optimizer_changed(self) -> None:
+        from trainers.introspect import optimizer_options
+
+        names = {spec.name for spec in optimizer_options(self.config.optimizer.name)}
+        self.config.optimizer.options = {k: v for k, v in self.config.optimizer.options.items() if k in names}
+        self._rebuild_optimizer_form()
+
+    def _rebuild_optimizer_form(self) -> None:
+        from trainers.introspect import optimizer_options
+
+        name = self.config.optimizer.name
+        if self.optimizer_form is None or self._optimizer_form_name != name.lower():
+            if self.optimizer_form is not None:
+                _discard(self.optimizer_form)
+            self.optimizer_form = ParamForm(optimizer_options(name), self)
+            self.optimizer_form.edited.connect(self._optimizer_option)
+            self.optimizer_form_holder.addWidget(self.optimizer_form)
+            self._optimizer_form_name = name.lower()
+        self.optimizer_form.set_values(self.config.optimizer.options)
+
+    def _optimizer_option(self, name: str, value) -> None:
+        self.optimizer_form.set_error(name, "")
+        self.config.optimizer.options[name] = list(value) if isinstance(value, list) else value
+        self._edited()
+
+    def _scheduler_changed(self) -> None:
+        name = self.config.scheduler.name
+        if name is None:
+            self.config.scheduler.options = {}
+        else:
+            total = self.preview.total_steps if self.preview is not None else 100
+            unit = total if self.config.scheduler.effective_interval == "step" else self.config.train.epochs
+            lr = self.config.optimizer.options.get("lr", 1e-3)
+            self.config.scheduler.options = dict(starter_params(name, unit, float(lr)))
+            if name == "OneCycleLR":
+                self.config.scheduler.options.pop("total_steps", None)  # the engine fits it to the run
+        self._rebuild_scheduler_form()
+
+    def _rebuild_scheduler_form(self) -> None:
+        from trainers.introspect import scheduler_options
+
+        name = self.config.scheduler.name
+        if self._scheduler_form_name != (name or "").lower() or self.scheduler_form is None:
+            if self.scheduler_form is not None:
+                _discard(self.scheduler_form)
+                self.scheduler_form = None
+            if name is not None:
+                self.scheduler_form = ParamForm(scheduler_options(name), self)
+                self.scheduler_form.edited.connect(self._scheduler_option)
+                self.scheduler_form_holder.addWidget(self.scheduler_form)
+            self._scheduler_form_name = (name or "").lower()
+        if self.scheduler_form is not None:
+            self.scheduler_form.set_values(self.config.scheduler.options)
+
+    def _scheduler_option(self, name: str, value) -> None:
+        self.scheduler_form.set_error(name, "")
+        if value is None:
+            self.config.scheduler.options.pop(name, None)
+        else:
+            self.config.scheduler.options[name] = value
+        self._edited()
+
+    # -- parameter-group rules ---------------------------------------------------------------------
+    def add_group_rule(self) -> None:
+        self.group_table.blockSignals(True)
+        row = self.group_table.rowCount()
+        self.group_table.insertRow(row)
+        for column, text in enumerate(("^head\\.", f"group{row + 1}", "", "", "")):
+            self.group_table.setItem(row, column, QTableWidgetItem(text))
+        self.group_table.blockSignals(False)
+        self._groups_edited()
+
+    def remove_group_rule(self) -> None:
+        row = self.group_table.currentRow()
+        row = self.group_table.rowCount() - 1 if row < 0 else row
+        if row >= 0:
+            self.group_table.removeRow(row)
+            self._groups_edited()
+
+    def _groups_edited(self) -> None:
+        rules = []
+        try:
+            for row in range(self.group_table.rowCount()):
+                items = [self.group_table.item(row, c) for c in range(len(_GROUP_COLUMNS))]
+                cells = [item.text().strip() if item is not None else "" for item in items]
+                rule = {"match": cells[0]}
+                if cells[1]:
+                    rule["name"] = cells[1]
+                for key, text in (("lr", cells[2]), ("weight_decay", cells[3])):
+                    if text:
+                        rule[key] = _number(text, f"rule {row + 1}, {key}")
+                for part in filter(None, (p.strip() for p in cells[4].split(";"))):
+                    key, sep, text = part.partition("=")
+                    if not sep or not key.strip():
+                        raise ConfigError(f"rule {row + 1}, other options: expected key=value, got '{part}'")
+                    value = parse_value(text)
+                    rule[key.strip()] = list(value) if isinstance(value, tuple) else value
+                rules.append(rule)
+            self.config.set("optimizer.param_groups", rules)
+        except ConfigError as error:
+            self.groups_error.setText(str(error))
+            self.groups_error.show()
+            return
+        self.groups_error.hide()
+        self._edited()
+
+    def _load_group_rules(self) -> None:
+        self.group_table.blockSignals(True)
+        self.group_table.setRowCount(0)
+        for rule in self.config.optimizer.param_groups:
+            row = self.group_table.rowCount()
+            self.group_table.insertRow(row)
+            others = "; ".join(f"{k}={show_value(v).replace(', ', ',')}" for k, v in rule.items()
+                               if k not in ("match", "name", "lr", "weight_decay"))
+            texts = (rule["match"], rule.get("name", ""), show_value(rule["lr"]) if "lr" in rule else "",
+                     show_value(rule["weight_decay"]) if "weight_decay" in rule else "", others)
+            for column, text in enumerate(texts):
+                self.group_table.setItem(row, column, QTableWidgetItem(text))
+        self.group_table.blockSignals(False)
+
+    # -- whole configuration --------------------------------------------------------------------------
+    def load(self, config: RunConfig) -> None:
+        self.config = config.copy()
+        for form in self.forms:
+            form.load()
+        self._optimizer_form_name = None
+        self._rebuild_optimizer_form()
+        self._scheduler_form_name = None
+        self._rebuild_scheduler_form()
+        self._load_group_rules()
+        self.groups_error.hide()
+        self.check_now()
+
+    def current_config(self) -> RunConfig:
+        return self.config.copy()
+
+    def _dataset(self):
+        from trainers.preview import load_config_dataset
+
+        key = (tuple(sorted((k, repr(v)) for k, v in self.config.to_dict()["data"].items()
+                            if k not in ("batch_size", "shuffle"))), self.config.train.seed)
+        if self._dataset_cache is None or self._dataset_cache[0] != key:
+            self._dataset_cache = (key, load_config_dataset(self.config))
+        return self._dataset_cache[1]
+
+    def check_now(self) -> bool:
+        """Check the whole configuration as training would; update previews; emit ``checked``."""
+        from trainers.preview import preview_run
+
+        self._check_timer.stop()
+        try:
+            self.preview = preview_run(self.config, self._dataset())
+        except ConfigError as error:
+            self.preview = None
+            message = str(error)
+            self.error.setText(message)
+            self.error.show()
+            self._mark_option_error(message)
+            self.checked.emit(False, message)
+            return False
+        self.error.hide()
+        for form in (self.optimizer_form, self.scheduler_form):
+            if form is not None:
+                for name in form.fields:
+                    form.set_error(name, "")
+        self._show_preview()
+        self.checked.emit(True, "")
+        return True
+
+    def _mark_option_error(self, message: str) -> None:
+        key, _, text = message.partition(": ")
+        section, _, name = key.partition(".")
+        form = {"optimizer": self.optimizer_form, "scheduler": self.scheduler_form}.get(section)
+        if form is not None and name in form.fields:
+            form.set_error(name, text)
+
+    def _show_preview(self) -> None:
+        preview = self.preview
+        self.assignment.setRowCount(len(preview.assignment))
+        for row, item in enumerate(preview.assignment):
+            for column, text in enumerate((item.name, "×".join(map(str, item.shape)), item.group)):
+                self.assignment.setItem(row, column, QTableWidgetItem(text))
+        self.lr_preview.clear()
+        steps = np.arange(1, preview.total_steps + 1)
+        for index, (group, lrs) in enumerate(preview.learning_rates.items()):
+            self.lr_preview.plot(steps, lrs, pen=pg.mkPen(pg.intColor(index, hues=6), width=2), name=group)
+        groups = ", ".join(preview.groups)
+        note = f"{preview.total_steps} steps ({preview.steps_per_epoch} per epoch); groups: {groups}; " \
+               f"{preview.parameters:,} parameters"
+        if preview.lr_depends_on_metrics:
+            note += ". ReduceLROnPlateau follows the metric: the curve shows its cuts at their earliest"
+        self.lr_note.setText(note)
+        self._show_data(preview.dataset)
+
+    def _show_data(self, dataset) -> None:
+        plot = self.data_preview
+        plot.clear()
+        if dataset.is_image:
+            images = dataset.x_train[:16, 0]
+            height, width = images.shape[1:]
+            tiles = images.reshape(2, 8, height, width).transpose(0, 2, 1, 3).reshape(2 * height, 8 * width)
+            item = pg.ImageItem(tiles[::-1])
+            item.setColorMap(pg.colormap.get("CET-L1"))
+            plot.addItem(item)
+            plot.setAspectLocked(True)
+        elif dataset.input_shape == (2,) and dataset.task == "classification":
+            brushes = [pg.mkBrush(*CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], 200)
+                       for c in dataset.y_train[:2000]]
+            plot.addItem(pg.ScatterPlotItem(dataset.x_train[:2000, 0], dataset.x_train[:2000, 1], size=4,
+                                            pen=None, brush=brushes))
+            plot.setAspectLocked(False)
+        elif dataset.input_shape == (1,):
+            plot.addItem(pg.ScatterPlotItem(dataset.x_train[:2000, 0], dataset.y_train[:2000, 0], size=3,
+                                            pen=None, brush=pg.mkBrush(120, 200, 255, 160)))
+            plot.setAspectLocked(False)
+        plot.setVisible(dataset.is_image or dataset.input_shape in ((2,), (1,)))
+        plot.autoRange()
+        shape = "×".join(map(str, dataset.input_shape))
+        classes = f", {dataset.num_classes} classes" if dataset.num_classes else ", regression"
+        self.data_summary.setText(f"{len(dataset.x_train)} training / {len(dataset.x_val)} validation "
+                                  f"samples of shape {shape}{classes}")
+
+    def _browse(self) -> None:
+        if self.config.data.name == "csv":
+            path, _ = QFileDialog.getOpenFileName(self, "CSV file", "", "CSV (*.csv);;All files (*)")
+        else:
+            path = QFileDialog.getExistingDirectory(self, "Folder with the IDX files")
+        if path:
+            self.path.setText(path)
+            self.set_key("data.path", path)
+
+
+def _number(text: str, where: str) -> float:
+    value = parse_value(text)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: '{text}' is not a number")
+    return float(value)
+
+
+def _discard(widget: QWidget) -> None:
+    """Take a replaced form off the screen now; Qt deletes it when the event loop next runs."""
+    widget.hide()
+    widget.setParent(None)
+    widget.deleteLater()

@@ -1,0 +1,173 @@
+"""Live curves of one or several runs: training loss, validation loss and accuracy, learning rates,
+gradient norm, and the decision boundary of 2-D classifiers.
+
+``LivePlots.refresh(records)`` is called by a timer (about 25 times a second) and only when
+something changed; curves are reused, and pyqtgraph downsamples and clips them to the view so long
+runs stay fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+
+CLASS_COLOURS = np.array([(76, 201, 240), (255, 159, 28), (128, 237, 153), (241, 91, 181), (254, 228, 64),
+                          (255, 89, 94), (155, 93, 229), (199, 199, 199), (46, 196, 182), (231, 111, 81)])
+GROUP_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+
+
+def _plot(title: str, left: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
+    widget = pg.PlotWidget(title=title)
+    widget.setToolTip(tip)
+    widget.setLabel("left", left)
+    widget.setLabel("bottom", bottom)
+    for side in ("left", "bottom"):
+        widget.getAxis(side).enableAutoSIPrefix(False)  # "0.7", not "7·10² (×0.001)"
+    widget.showGrid(x=True, y=True, alpha=0.15)
+    widget.addLegend(offset=(-8, 8), labelTextSize="8pt")
+    plot = widget.getPlotItem()
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.setClipToView(True)
+    return widget
+
+
+def _colour(hex_colour: str, alpha: int = 255) -> tuple[int, int, int, int]:
+    value = hex_colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16), alpha
+
+
+class LivePlots(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        options = QHBoxLayout()
+        self.log_loss = QCheckBox("log loss", self)
+        self.log_loss.setChecked(True)
+        self.log_lr = QCheckBox("log lr", self)
+        self.log_lr.setChecked(True)
+        self.show_raw = QCheckBox("raw loss", self)
+        self.show_raw.setChecked(True)
+        self.show_raw.setToolTip("the loss of every step behind its smoothed curve")
+        for box in (self.log_loss, self.log_lr, self.show_raw):
+            options.addWidget(box)
+            box.toggled.connect(self._options_changed)
+        options.addStretch(1)
+        layout.addLayout(options)
+        grid = QGridLayout()
+        layout.addLayout(grid, 1)
+        self.loss = _plot("training loss", "loss", "per step: smoothed (bold) and raw (faint)")
+        self.val_loss = _plot("validation loss", "loss", "per epoch; dashed: the epoch's mean training loss")
+        self.val_accuracy = _plot("validation accuracy", "accuracy", "per epoch (classification)")
+        self.lr = _plot("learning rate", "lr", "per step, one line per parameter group")
+        self.grad_norm = _plot("gradient norm", "‖g‖", "total L2 norm of all gradients, before clipping")
+        self.boundary = pg.PlotWidget(title="decision boundary")
+        self.boundary.setAspectLocked(False)
+        self.boundary_image = pg.ImageItem()
+        self.boundary_points = pg.ScatterPlotItem(size=4, pen=pg.mkPen(20, 20, 20, 160))
+        self.boundary.addItem(self.boundary_image)
+        self.boundary.addItem(self.boundary_points)
+        for index, widget in enumerate((self.loss, self.val_loss, self.val_accuracy, self.lr, self.grad_norm,
+                                        self.boundary)):
+            grid.addWidget(widget, index // 3, index % 3)
+        self.grad_norm.setLogMode(y=True)
+        self.val_loss.setXLink(self.loss)
+        self.lr.setXLink(self.loss)
+        self.grad_norm.setXLink(self.loss)
+        self._curves: dict[tuple, pg.PlotDataItem] = {}
+        self._owners: dict[tuple, pg.PlotWidget] = {}
+        self._shown: list = []
+        self._options_changed()
+
+    def _options_changed(self) -> None:
+        self.loss.setLogMode(y=self.log_loss.isChecked())
+        self.val_loss.setLogMode(y=self.log_loss.isChecked())
+        self.lr.setLogMode(y=self.log_lr.isChecked())
+        for key, curve in self._curves.items():
+            if key[1] == "raw":
+                curve.setVisible(self.show_raw.isChecked())
+
+    def _curve(self, record, kind: str, plot: pg.PlotWidget, pen, name: str | None = None,
+               symbol: str | None = None) -> pg.PlotDataItem:
+        key = (id(record), kind)
+        curve = self._curves.get(key)
+        if curve is None:
+            curve = plot.plot(pen=pen, name=name, symbol=symbol, symbolSize=6,
+                              symbolBrush=pen.color() if symbol else None, symbolPen=None)
+            self._curves[key], self._owners[key] = curve, plot
+        return curve
+
+    def refresh(self, records: list, focused=None) -> None:
+        """Show ``records`` (overlaid, each in its colour); the boundary of ``focused``."""
+        wanted = {id(r) for r in records}
+        for key in [k for k in self._curves if k[0] not in wanted]:
+            plot, curve = self._owners.pop(key), self._curves.pop(key)
+            plot.removeItem(curve)
+        for record in records:
+            self._refresh_record(record, several=len(records) > 1)
+        self._shown = records
+        self._show_boundary(focused)
+
+    def _refresh_record(self, record, several: bool) -> None:
+        colour = _colour(record.color)
+        label = record.name if several else None
+        steps = record.steps.values
+        raw = self._curve(record, "raw", self.loss, pg.mkPen(_colour(record.color, 70), width=1))
+        raw.setData(steps, _positive(record.train_loss.values, self.log_loss.isChecked()))
+        raw.setVisible(self.show_raw.isChecked())
+        smooth = self._curve(record, "smooth", self.loss, pg.mkPen(colour, width=2), label)
+        smooth.setData(steps, _positive(record.smoothed_loss.values, self.log_loss.isChecked()))
+        epochs = record.epoch_steps.values
+        val = self._curve(record, "val", self.val_loss, pg.mkPen(colour, width=2), label, symbol="o")
+        val.setData(epochs, _positive(record.val_loss.values, self.log_loss.isChecked()))
+        mean = self._curve(record, "epoch_train", self.val_loss,
+                           pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
+        mean.setData(epochs, _positive(record.epoch_train_loss.values, self.log_loss.isChecked()))
+        accuracy = self._curve(record, "acc", self.val_accuracy, pg.mkPen(colour, width=2), label, symbol="o")
+        accuracies = record.val_accuracy.values
+        measured = ~np.isnan(accuracies)  # regression has no accuracy: no points rather than NaN ones
+        accuracy.setData(epochs[measured], accuracies[measured])
+        for index, (group, series) in enumerate(record.lrs.items()):
+            pen = pg.mkPen(colour, width=2, style=GROUP_DASHES[index % len(GROUP_DASHES)])
+            name = f"{record.name}: {group}" if several else group
+            curve = self._curve(record, f"lr/{group}", self.lr, pen, name)
+            curve.setData(steps, _positive(series.values, self.log_lr.isChecked()))
+        norm = self._curve(record, "grad", self.grad_norm, pg.mkPen(colour, width=1), label)
+        norm.setData(steps, _positive(record.grad_norm.values, True))
+
+    def _show_boundary(self, record) -> None:
+        grid = None if record is None else record.boundary
+        self.boundary.setVisible(grid is not None or record is None)
+        if grid is None:
+            self.boundary_image.clear()
+            self.boundary_points.clear()
+            return
+        base = CLASS_COLOURS[grid.classes % len(CLASS_COLOURS)].astype(float)
+        strength = (grid.confidence - grid.confidence.min()) / max(np.ptp(grid.confidence), 1e-9)
+        shade = (0.25 + 0.45 * strength)[..., None]
+        image = (base * shade + 30 * (1 - shade)).astype(np.uint8)
+        self.boundary_image.setImage(image, levels=(0, 255))
+        x0, x1, y0, y1 = grid.xs[0], grid.xs[-1], grid.ys[0], grid.ys[-1]
+        self.boundary_image.setRect(pg.QtCore.QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
+        points = getattr(record, "points", None)
+        if points is not None:
+            xy, labels = points
+            brushes = [pg.mkBrush(*CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], 230) for c in labels]
+            self.boundary_points.setData(xy[:, 0], xy[:, 1], brush=brushes)
+        self.boundary.setTitle(f"decision boundary, epoch {record.epoch_steps.size}")
+        self.boundary.setToolTip(f"{record.name}: predicted class (colour) and confidence (brightness) "
+                                 "over the standardised features, with the training points")
+
+    def curve_data(self, record, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (x, y) a curve of ``record`` holds now (for tests and exports)."""
+        x, y = self._curves[(id(record), kind)].getOriginalDataset()
+        return (np.array([]), np.array([])) if x is None else (x, y)
+
+
+def _positive(values: np.ndarray, log: bool) -> np.ndarray:
+    """On a log axis, values <= 0 cannot be drawn: show them as gaps, not as a crash or a warning."""
+    if not log:
+        return values
+    return np.where(values > 0, values, np.nan)

@@ -1,0 +1,117 @@
+"""One training run as the Training tab keeps it: its configuration, status and growing curves.
+
+Plain Python and numpy (no widgets): the worker's events are appended here in the GUI thread and
+the plots read the arrays. Arrays grow by doubling, so appending is amortised O(1) and the plots
+get views without copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SMOOTHING = 0.98  # of the displayed loss: an exponential moving average, bias-corrected
+RUNNING, PAUSED, QUEUED = "running", "paused", "queued"
+
+
+class Series:
+    """A growable float array (``values`` is a view of the filled part)."""
+
+    def __init__(self, capacity: int = 1024):
+        self._data = np.empty(capacity)
+        self.size = 0
+
+    def extend(self, values) -> None:
+        values = np.asarray(values, dtype=float)
+        needed = self.size + len(values)
+        if needed > len(self._data):
+            grown = np.empty(max(needed, 2 * len(self._data)))
+            grown[:self.size] = self._data[:self.size]
+            self._data = grown
+        self._data[self.size:needed] = values
+        self.size = needed
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[:self.size]
+
+
+@dataclass
+class RunRecord:
+    name: str
+    config: object  # trainers.config.RunConfig
+    color: str
+    status: str = QUEUED
+    message: str = ""
+    total_steps: int = 0
+    steps: Series = field(default_factory=Series)
+    train_loss: Series = field(default_factory=Series)
+    smoothed_loss: Series = field(default_factory=Series)
+    grad_norm: Series = field(default_factory=Series)
+    lrs: dict[str, Series] = field(default_factory=dict)
+    epoch_steps: Series = field(default_factory=lambda: Series(64))
+    epoch_train_loss: Series = field(default_factory=lambda: Series(64))
+    val_loss: Series = field(default_factory=lambda: Series(64))
+    val_accuracy: Series = field(default_factory=lambda: Series(64))
+    best_val_loss: float | None = None
+    best_val_accuracy: float | None = None
+    boundary: object = None  # the latest trainers.preview.DecisionGrid
+    samples_per_s: float = 0.0
+    worker: object = None  # gui.workers.TrainingWorker while it exists
+    checkpoint_path: str | None = None
+    _ema: float = 0.0
+    _ema_weight: float = 0.0
+
+    def add_steps(self, events) -> None:
+        if not events:
+            return
+        self.steps.extend([e.step for e in events])
+        losses = [e.train_loss for e in events]
+        self.train_loss.extend(losses)
+        smoothed = []
+        for loss in losses:
+            if np.isfinite(loss):
+                self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
+                self._ema_weight = SMOOTHING * self._ema_weight + (1 - SMOOTHING)
+            smoothed.append(self._ema / self._ema_weight if self._ema_weight else np.nan)
+        self.smoothed_loss.extend(smoothed)
+        self.grad_norm.extend([e.grad_norm for e in events])
+        for group in events[0].lrs:
+            self.lrs.setdefault(group, Series()).extend([e.lrs[group] for e in events])
+        self.samples_per_s = events[-1].samples_per_s
+
+    def add_epoch(self, event) -> None:
+        self.epoch_steps.extend([event.step])
+        self.epoch_train_loss.extend([event.train_loss])
+        self.val_loss.extend([np.nan if event.val_loss is None else event.val_loss])
+        self.val_accuracy.extend([np.nan if event.val_accuracy is None else event.val_accuracy])
+        if event.val_loss is not None and (self.best_val_loss is None or event.val_loss < self.best_val_loss):
+            self.best_val_loss = event.val_loss
+        if event.val_accuracy is not None and \
+                (self.best_val_accuracy is None or event.val_accuracy > self.best_val_accuracy):
+            self.best_val_accuracy = event.val_accuracy
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RUNNING, PAUSED, QUEUED) and self.worker is not None
+
+    @property
+    def done_steps(self) -> int:
+        return int(self.steps.values[-1]) if self.steps.size else 0
+
+    def summary(self) -> str:
+        c = self.config
+        schedule = f", {c.scheduler.name}" if c.scheduler.name else ""
+        lr = c.optimizer.options.get("lr")
+        lr_text = f" lr={lr:g}" if isinstance(lr, int | float) else ""
+        groups = f", {len(c.optimizer.param_groups)} rules" if c.optimizer.param_groups else ""
+        return (f"{c.data.name} · {c.model.name} {'×'.join(map(str, c.model.hidden))} · "
+                f"{c.optimizer.name}{lr_text}{schedule}{groups} · {c.train.epochs} ep")
+
+    def best_metric(self) -> str:
+        if self.best_val_accuracy is not None:
+            return f"acc {self.best_val_accuracy:.1%}"
+        if self.best_val_loss is not None:
+            return f"loss {self.best_val_loss:.4g}"
+        return "—"

@@ -1,0 +1,423 @@
+"""The Training tab: configure a run, train it in a worker thread with live curves, compare runs.
+
+The engine (``trainers.loop``) runs in a :class:`gui.workers.TrainingWorker`; its events arrive
+here by queued signals and are appended to the run's :class:`RunRecord`. A timer redraws the plots
+at most ``REDRAW_HZ`` times a second, and only when something changed. One run trains at a time;
+every run is kept in the run list, with its metrics and checkpoint, until it is deleted.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.scenario import PALETTE
+from gui.training_tab.config_panel import ConfigPanel
+from gui.training_tab.plots import LivePlots
+from gui.training_tab.records import PAUSED, RUNNING, RunRecord
+from gui.training_tab.run_list import RunList
+from gui.workers import TrainingWorker
+from trainers.config import RunConfig
+from trainers.errors import ConfigError
+
+REDRAW_HZ = 25
+
+
+class TrainingTab(QWidget):
+    status = Signal(str)
+    try_on_surface = Signal(object)  # a RunConfig whose optimizer and schedule go to the Simulator
+
+    def __init__(self, config: RunConfig | None = None, parent=None):
+        super().__init__(parent)
+        self.run_folder = tempfile.mkdtemp(prefix="optiscope-runs-")
+        self.active: RunRecord | None = None
+        self._started_at = 0.0
+        self._dirty = False
+        self._run_counter = 0
+        self._records_by_worker: dict[TrainingWorker, RunRecord] = {}
+        self.panel = ConfigPanel(config, self)
+        self.plots = LivePlots(self)
+        self.runs = RunList(self)
+        self._build_layout()
+        self.panel.checked.connect(self._config_checked)
+        self.runs.shown_changed.connect(self._mark_dirty)
+        self.runs.itemSelectionChanged.connect(self._selection_changed)
+        self.redraw = QTimer(self)
+        self.redraw.setInterval(1000 // REDRAW_HZ)
+        self.redraw.timeout.connect(self._redraw_if_dirty)
+        self.redraw.start()
+        self._config_checked(self.panel.preview is not None, self.panel.error.text())
+        self._update_buttons()
+
+    # -- layout -----------------------------------------------------------------------------------
+    def _button(self, text: str, slot, tip: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _build_layout(self) -> None:
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        files = QHBoxLayout()
+        files.addWidget(self._button("Load config…", self.load_config_dialog, "a run.toml or run.json"))
+        files.addWidget(self._button("Save config…", self.save_config_dialog, "as TOML or JSON, for the CLI"))
+        left_layout.addLayout(files)
+        left_layout.addWidget(self.panel, 1)
+
+        centre = QWidget(self)
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        controls = QHBoxLayout()
+        self.start_button = self._button("▶ Start", self.start, "train the configuration on the left")
+        self.pause_button = self._button("Pause", self.toggle_pause, "pause or resume between two steps")
+        self.stop_button = self._button("■ Stop", self.stop, "stop after the current step; curves stay")
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            controls.addWidget(button)
+        self.progress = QProgressBar(self)
+        self.progress.setFormat("ready")
+        self.progress.setTextVisible(True)
+        controls.addWidget(self.progress, 1)
+        centre_layout.addLayout(controls)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        centre_layout.addWidget(self.message)
+        centre_layout.addWidget(self.plots, 1)
+
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(QLabel("<b>Runs</b> (tick to compare)", right))
+        right_layout.addWidget(self.runs, 1)
+        self.delete_button = self._button("Delete run", self.delete_selected, "remove the selected run")
+        self.export_metrics_button = self._button("Export metrics CSV…", self.export_metrics_dialog,
+                                                  "epoch,step,metric,value (the CLI's format)")
+        self.export_checkpoint_button = self._button("Export checkpoint…", self.export_checkpoint_dialog,
+                                                     "model, optimizer, scheduler and RNG states: "
+                                                     "python main.py train --resume FILE continues it")
+        self.command_button = self._button("CLI command", self.show_command,
+                                           "the command line that reproduces the selected run")
+        self.surface_button = self._button("Try this optimizer on a surface", self.send_to_simulator,
+                                           "the optimizer, its settings and schedule as a Simulator run")
+        for button in (self.delete_button, self.export_metrics_button, self.export_checkpoint_button,
+                       self.command_button, self.surface_button):
+            right_layout.addWidget(button)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        for widget, stretch in ((left, 0), (centre, 1), (right, 0)):
+            splitter.addWidget(widget)
+            splitter.setStretchFactor(splitter.count() - 1, stretch)
+        splitter.setSizes([380, 820, 420])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+    # -- running ------------------------------------------------------------------------------------
+    def _config_checked(self, ok: bool, message: str) -> None:
+        if not self.is_running:
+            self.start_button.setEnabled(ok)
+            self.start_button.setToolTip("train the configuration on the left" if ok else message)
+
+    @property
+    def is_running(self) -> bool:
+        return self.active is not None
+
+    def start(self) -> RunRecord | None:
+        if self.is_running or not self.panel.check_now():
+            return None
+        config = self.panel.current_config()
+        self._run_counter += 1
+        record = RunRecord(name=f"run {self._run_counter}: {config.optimizer.name}", config=config,
+                           color=PALETTE[(self._run_counter - 1) % len(PALETTE)], status=RUNNING)
+        record.checkpoint_path = str(Path(self.run_folder) / f"run-{self._run_counter}.pt")
+        record.total_steps = self.panel.preview.total_steps
+        worker = TrainingWorker(config, checkpoint_path=record.checkpoint_path, parent=self)
+        record.worker = worker
+        # Bound methods of this tab (not lambdas): Qt then queues each call into the GUI thread,
+        # and the slot finds its run from the sending worker.
+        self._records_by_worker[worker] = record
+        worker.built.connect(self._built)
+        worker.steps.connect(self._steps)
+        worker.epoch.connect(self._epoch)
+        worker.paused.connect(self._paused)
+        worker.resumed.connect(self._resumed)
+        worker.ended.connect(self._ended)
+        worker.failed.connect(self._failed)
+        worker.finished.connect(self._worker_finished)
+        self.active = record
+        self.runs.add(record)
+        self._started_at = time.perf_counter()
+        self.progress.setRange(0, max(record.total_steps, 1))
+        self.progress.setValue(0)
+        self.progress.setFormat("starting…")
+        self.message.setText("")
+        worker.start()
+        self._update_buttons()
+        self._mark_dirty()
+        return record
+
+    def toggle_pause(self) -> None:
+        record = self.active
+        if record is None:
+            return
+        if record.status == PAUSED:
+            record.worker.resume()
+        else:
+            record.worker.pause()
+        self._update_buttons()
+
+    def stop(self) -> None:
+        if self.active is not None and self.active.worker is not None:
+            self.active.worker.stop()
+
+    def _record(self) -> RunRecord | None:
+        return self._records_by_worker.get(self.sender())
+
+    @Slot(object, object)
+    def _built(self, event, points) -> None:
+        record = self._record()
+        if record is None:
+            return
+        record.points = points
+        record.total_steps = event.total_steps
+        self.progress.setRange(0, max(event.total_steps, 1))
+        self.status.emit(f"{record.name}: training on {event.device} ({event.device_note}), "
+                         f"{event.parameters:,} parameters, groups {', '.join(event.groups)}")
+
+    @Slot(list)
+    def _steps(self, events) -> None:
+        record = self._record()
+        if record is None:
+            return
+        record.add_steps(events)
+        if record is self.active:
+            step = events[-1].step
+            self.progress.setValue(step)
+            elapsed = time.perf_counter() - self._started_at
+            eta = elapsed / step * (record.total_steps - step) if step else 0.0
+            self.progress.setFormat(f"epoch {events[-1].epoch} · step {step}/{record.total_steps} · "
+                                    f"{record.samples_per_s:,.0f} samples/s · ETA {_duration(eta)}")
+        self._mark_dirty()
+
+    @Slot(object, object)
+    def _epoch(self, event, grid) -> None:
+        record = self._record()
+        if record is None:
+            return
+        record.add_epoch(event)
+        if grid is not None:
+            record.boundary = grid
+        self.runs.update_record(record)
+        self._mark_dirty()
+
+    @Slot(int)
+    def _paused(self, step: int) -> None:
+        if (record := self._record()) is not None:
+            self._set_status(record, PAUSED, f"paused at step {step}")
+
+    @Slot(int)
+    def _resumed(self, step: int) -> None:
+        if (record := self._record()) is not None:
+            self._set_status(record, RUNNING, "")
+
+    def _set_status(self, record, status: str, message: str) -> None:
+        record.status, record.message = status, message
+        self.runs.update_record(record)
+        self.pause_button.setText("Resume" if status == PAUSED else "Pause")
+        if record is self.active:
+            self.message.setText(message)
+
+    @Slot(object)
+    def _ended(self, event) -> None:
+        record = self._record()
+        if record is None:
+            return
+        record.status, record.message = event.status, event.message
+        self.runs.update_record(record)
+        self.message.setText(f"{record.name}: {event.message}")
+        self.message.setStyleSheet("color: #ff7070;" if event.status in ("diverged", "failed") else "")
+        if record is self.active:
+            self.progress.setFormat(f"{event.status} · step {event.step}/{record.total_steps}")
+        self.status.emit(f"{record.name}: {event.message}")
+        self._mark_dirty()
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        record = self._record()
+        if record is None:
+            return
+        record.status, record.message = "failed", message
+        self.runs.update_record(record)
+        self.message.setText(f"{record.name} could not run: {message}")
+        self.message.setStyleSheet("color: #ff7070;")
+        self.progress.setFormat("failed")
+        self.status.emit(f"{record.name} could not run: {message}")
+
+    @Slot()
+    def _worker_finished(self) -> None:
+        record = self._record()
+        if record is not None and record is self.active:
+            self.active = None
+        self.pause_button.setText("Pause")
+        self._update_buttons()
+        self._config_checked(self.panel.preview is not None, self.panel.error.text())
+
+    def _update_buttons(self) -> None:
+        running = self.is_running
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if running:
+            self.start_button.setEnabled(False)
+        selected = self.runs.selected()
+        finished = selected is not None and not selected.is_active
+        built = finished and selected.worker is not None and selected.worker.training is not None
+        self.delete_button.setEnabled(selected is not None)
+        self.export_metrics_button.setEnabled(built)
+        self.export_checkpoint_button.setEnabled(finished and bool(selected.checkpoint_path)
+                                                 and Path(selected.checkpoint_path).exists())
+        self.command_button.setEnabled(selected is not None)
+
+    # -- plots ----------------------------------------------------------------------------------------
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.refresh_plots()
+
+    def refresh_plots(self) -> None:
+        shown = self.runs.shown()
+        focused = self.runs.selected() or self.active
+        self.plots.refresh(shown, focused if focused in shown else (shown[-1] if shown else None))
+
+    def _selection_changed(self) -> None:
+        self._update_buttons()
+        self._mark_dirty()
+
+    # -- run list actions ----------------------------------------------------------------------------
+    def delete_selected(self) -> None:
+        record = self.runs.selected()
+        if record is None:
+            return
+        if record.worker is not None and record.is_active:
+            record.worker.stop_and_wait()
+        self.runs.remove(self.runs.records.index(record))
+        if record.checkpoint_path:
+            Path(record.checkpoint_path).unlink(missing_ok=True)
+        self._update_buttons()
+        self._mark_dirty()
+
+    def export_metrics(self, record, path) -> int:
+        training = record.worker.training
+        training.metrics.write_csv(path)
+        return len(training.metrics.rows)
+
+    def export_metrics_dialog(self) -> None:
+        record = self.runs.selected()
+        if record is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", f"{record.name}.csv", "CSV (*.csv)")
+        if path:
+            try:
+                rows = self.export_metrics(record, path)
+            except ConfigError as error:
+                QMessageBox.warning(self, "OptiScope", f"Could not export the metrics.\n\n{error}")
+                return
+            self.status.emit(f"{rows} metric rows written to {path}")
+
+    def export_checkpoint(self, record, path) -> None:
+        try:
+            shutil.copyfile(record.checkpoint_path, path)
+        except OSError as error:
+            raise ConfigError(f"cannot write '{path}': {error.strerror or error}") from None
+
+    def export_checkpoint_dialog(self) -> None:
+        record = self.runs.selected()
+        if record is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export checkpoint", f"{record.name}.pt",
+                                              "Checkpoint (*.pt)")
+        if path:
+            try:
+                self.export_checkpoint(record, path)
+            except ConfigError as error:
+                QMessageBox.warning(self, "OptiScope", f"Could not export the checkpoint.\n\n{error}")
+                return
+            self.status.emit(f"checkpoint written to {path}; "
+                             f"python main.py train --resume {path} continues it")
+
+    def command_for(self, record=None) -> str:
+        from cli.train import command_line
+
+        record = record or self.runs.selected()
+        return command_line(record.config if record is not None else self.panel.current_config())
+
+    def show_command(self) -> None:
+        command = self.command_for()
+        QApplication.clipboard().setText(command)
+        QMessageBox.information(self, "Reproduce this run", f"Copied to the clipboard:\n\n{command}")
+
+    def send_to_simulator(self) -> None:
+        record = self.runs.selected()
+        self.try_on_surface.emit(record.config if record is not None else self.panel.current_config())
+
+    # -- configuration files ----------------------------------------------------------------------------
+    def load_config(self, path) -> None:
+        self.panel.load(RunConfig.load(path))
+
+    def load_config_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load run configuration", "",
+                                              "Run configurations (*.toml *.json);;All files (*)")
+        if path:
+            try:
+                self.load_config(path)
+            except ConfigError as error:
+                QMessageBox.warning(self, "OptiScope", f"Could not load the configuration; the current one "
+                                    f"is unchanged.\n\n{error}")
+                return
+            self.status.emit(f"loaded {path}")
+
+    def save_config_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save run configuration", "run.toml",
+                                              "TOML (*.toml);;JSON (*.json)")
+        if path:
+            try:
+                self.panel.current_config().save(path)
+            except ConfigError as error:
+                QMessageBox.warning(self, "OptiScope", f"Could not save the configuration.\n\n{error}")
+                return
+            self.status.emit(f"saved {path}; python main.py train --config {path} runs it")
+
+    # -- shutting down --------------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop any run and wait for its thread: no thread outlives the window."""
+        self.redraw.stop()
+        for record in self.runs.records:
+            if record.worker is not None and record.worker.isRunning():
+                record.worker.stop_and_wait()
+        shutil.rmtree(self.run_folder, ignore_errors=True)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

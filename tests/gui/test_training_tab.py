@@ -1,0 +1,208 @@
+"""The Training tab: configure, train in a worker thread with live curves, pause, stop, compare,
+export, and hand an optimizer to the Simulator. Headless (offscreen Qt), real training on tiny data."""
+
+import numpy as np
+import pytest
+
+from trainers.checkpoint import read_checkpoint
+from trainers.config import RunConfig
+from trainers.metrics import read_metrics_csv
+
+WAIT_MS = 60_000
+
+
+def tiny(**sections) -> RunConfig:
+    raw = {"data": {"name": "moons", "samples": 200, "batch_size": 20},
+           "model": {"hidden": [8]},
+           "optimizer": {"name": "Adam", "lr": 0.01},
+           "train": {"epochs": 3, "device": "cpu", "seed": 1}}
+    for section, values in sections.items():
+        raw.setdefault(section, {}).update(values)
+    return RunConfig.from_dict(raw)
+
+
+@pytest.fixture
+def tab(window):
+    training = window.show_training()
+    training.panel.load(tiny())
+    return training
+
+
+def run_to_end(qtbot, tab):
+    record = tab.start()
+    assert record is not None, tab.panel.error.text()
+    qtbot.waitUntil(lambda: not tab.is_running, timeout=WAIT_MS)
+    tab.refresh_plots()
+    return record
+
+
+def test_a_short_training_fills_the_curves_with_the_logged_points(qtbot, tab):
+    record = run_to_end(qtbot, tab)
+    assert record.status == "finished" and record.message == "finished 3 epochs"
+    metrics = record.worker.training.metrics
+    steps, losses = metrics.series("train_loss")
+    assert len(steps) == 24 == record.total_steps
+    x, y = tab.plots.curve_data(record, "raw")
+    assert x.tolist() == steps and np.allclose(y, losses)
+    assert tab.plots.curve_data(record, "lr/default")[1].tolist() == metrics.series("lr/default")[1]
+    assert tab.plots.curve_data(record, "val")[1].tolist() == pytest.approx(metrics.series("val_loss")[1])
+    assert tab.plots.curve_data(record, "acc")[1].tolist() == metrics.series("val_accuracy")[1]
+    assert record.boundary is not None and record.boundary.classes.shape == (100, 100)
+    assert tab.runs.item(0, 2).text() == "finished" and tab.runs.item(0, 3).text().startswith("acc ")
+    assert tab.progress.value() == 24 and tab.start_button.isEnabled()
+
+
+def test_pause_and_resume(qtbot, tab):
+    tab.panel.load(tiny(data={"samples": 2000, "batch_size": 10}, train={"epochs": 2}))
+    record = tab.start()
+    qtbot.waitUntil(lambda: record.steps.size >= 3, timeout=WAIT_MS)
+    tab.toggle_pause()
+    qtbot.waitUntil(lambda: record.status == "paused", timeout=WAIT_MS)
+    held = record.steps.size
+    qtbot.wait(300)
+    assert record.steps.size == held and tab.pause_button.text() == "Resume"
+    tab.toggle_pause()
+    qtbot.waitUntil(lambda: not tab.is_running, timeout=WAIT_MS)
+    assert record.status == "finished" and record.steps.size == record.total_steps > held
+
+
+def test_stop_mid_epoch_keeps_the_curves(qtbot, tab):
+    tab.panel.load(tiny(data={"samples": 4000, "batch_size": 8}, train={"epochs": 5}))
+    record = tab.start()
+    qtbot.waitUntil(lambda: record.steps.size >= 5, timeout=WAIT_MS)
+    tab.stop()
+    qtbot.waitUntil(lambda: not tab.is_running, timeout=WAIT_MS)
+    assert record.status == "stopped" and record.message.startswith("stopped at step")
+    assert 5 <= record.steps.size < 400 and record.epoch_steps.size == 0
+    assert not record.worker.isRunning()
+
+
+def test_closing_the_window_mid_run_stops_the_thread(qtbot, window):
+    tab = window.show_training()
+    tab.panel.load(tiny(data={"samples": 4000, "batch_size": 4}, train={"epochs": 20}))
+    record = tab.start()
+    qtbot.waitUntil(lambda: record.steps.size >= 3, timeout=WAIT_MS)
+    window.close()
+    assert not record.worker.isRunning() and record.worker.isFinished()
+
+
+def test_a_configuration_error_shows_in_the_ui_and_disables_start(qtbot, tab):
+    panel = tab.panel
+    assert not panel.set_key("data.batch_size", 0)
+    assert "data.batch_size: expected a whole number >= 1" in panel.forms[0].errors["data.batch_size"].text()
+    assert panel.config.data.batch_size == 20  # a refused value changes nothing
+    panel.optimizer_form.fields["lr"].edit.setText("-1")
+    panel.optimizer_form.fields["lr"]._edited()
+    assert not panel.check_now()
+    assert "optimizer.lr: Invalid learning rate: -1" in panel.error.text()
+    assert "Invalid learning rate" in panel.optimizer_form.error("lr")
+    assert not tab.start_button.isEnabled() and tab.start() is None
+    panel.optimizer_form.fields["lr"].edit.setText("0.01")
+    panel.optimizer_form.fields["lr"]._edited()
+    assert panel.check_now() and tab.start_button.isEnabled()
+
+
+def test_param_group_preview_shows_where_each_parameter_lands(qtbot, tab):
+    panel = tab.panel
+    panel.set_key("optimizer.no_decay_bias_norm", True)
+    panel.add_group_rule()  # "^head\\." named group1
+    panel.group_table.item(0, 2).setText("0.1")
+    assert panel.check_now()
+    shown = {panel.assignment.item(row, 0).text(): panel.assignment.item(row, 2).text()
+             for row in range(panel.assignment.rowCount())}
+    assert shown == {"layers.0.weight": "default", "layers.0.bias": "no_decay",
+                     "head.weight": "group1", "head.bias": "group1"}
+    assert panel.config.optimizer.param_groups == [{"match": "^head\\.", "name": "group1", "lr": 0.1}]
+    panel.group_table.item(0, 0).setText("^decoder")
+    assert not panel.check_now() and "matches no parameter" in panel.error.text()
+
+
+def test_lr_preview_uses_the_real_scheduler(qtbot, tab):
+    panel = tab.panel
+    panel.set_key("scheduler.name", "StepLR")
+    assert panel.config.scheduler.options == {"step_size": 1}  # starter value for a 3-epoch run
+    assert panel.check_now()
+    lrs = panel.preview.learning_rates["default"]
+    assert lrs[0] == 0.01 and lrs[-1] == pytest.approx(0.01 * 0.1 ** 2)
+    assert len(panel.lr_preview.getPlotItem().listDataItems()) == 1
+
+
+def test_two_runs_overlay_in_their_colours(qtbot, tab):
+    first = run_to_end(qtbot, tab)
+    tab.panel.set_key("optimizer.name", "SGD")
+    second = run_to_end(qtbot, tab)
+    assert first.color != second.color and [r.name for r in tab.runs.shown()] == [first.name, second.name]
+    items = tab.plots.loss.getPlotItem().listDataItems()
+    assert len(items) == 4  # raw + smoothed per run
+    assert tab.plots.curve_data(first, "smooth")[0].size == tab.plots.curve_data(second, "smooth")[0].size == 24
+    tab.runs.set_shown(0, False)
+    tab.refresh_plots()
+    assert len(tab.plots.loss.getPlotItem().listDataItems()) == 2
+    tab.runs.item(1, 0).setText("sgd baseline")
+    assert second.name == "sgd baseline"
+
+
+def test_a_diverging_run_stops_with_a_message_and_its_curves_stay(qtbot, tab):
+    tab.panel.load(tiny(data={"name": "linear"}, model={"name": "linear"}, optimizer={"name": "SGD", "lr": 50.0}))
+    record = run_to_end(qtbot, tab)
+    assert record.status == "diverged" and "diverged at step" in tab.message.text()
+    assert record.steps.size >= 1 and tab.plots.curve_data(record, "raw")[0].size == record.steps.size
+
+
+def test_exports_command_line_and_config_files(qtbot, tab, tmp_path, dialogs):
+    record = run_to_end(qtbot, tab)
+    tab.runs.selectRow(0)
+    assert tab.export_metrics_button.isEnabled() and tab.export_checkpoint_button.isEnabled()
+    tab.export_metrics(record, tmp_path / "m.csv")
+    assert read_metrics_csv(tmp_path / "m.csv").rows == record.worker.training.metrics.rows
+    tab.export_checkpoint(record, tmp_path / "run.pt")
+    assert read_checkpoint(tmp_path / "run.pt")["position"]["step"] == 24
+    command = tab.command_for(record)
+    assert command.startswith("python main.py train --batch-size 20 --set data.samples=200")
+    assert "--optimizer Adam --set lr=0.01" in command
+    tab.show_command()
+    assert command in dialogs[-1]
+    tab.panel.current_config().save(tmp_path / "run.toml")
+    tab.panel.load(RunConfig())
+    tab.load_config(tmp_path / "run.toml")
+    assert tab.panel.current_config() == record.config
+    (tmp_path / "bad.toml").write_text("[data\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        tab.load_config(tmp_path / "bad.toml")
+    assert tab.panel.current_config() == record.config  # unchanged
+
+
+def test_try_this_optimizer_on_a_surface(qtbot, window, tab):
+    tab.panel.load(tiny(optimizer={"name": "AdamW", "lr": 0.05, "betas": [0.8, 0.99], "foreach": False},
+                        scheduler={"name": "CosineAnnealingLR", "T_max": 50, "interval": "step",
+                                   "warmup_steps": 10}))
+    before = len(window.simulator.model.scenario.runs)
+    tab.send_to_simulator()
+    runs = window.simulator.model.scenario.runs
+    assert len(runs) == before + 1 and window.tabs.currentWidget() is window.simulator
+    added = runs[-1]
+    assert added.optimizer == "AdamW" and added.hyperparams == {"lr": 0.05, "betas": (0.8, 0.99)}
+    assert added.schedule == ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 10}),
+                                                              ("CosineAnnealingLR", {"T_max": 50})],
+                                               "milestones": [10]})
+    assert "foreach" in window.statusBar().currentMessage()
+    window.simulator.playback.pause()
+
+
+def test_devices_offered_are_the_ones_present(tab):
+    import torch
+
+    combo = tab.panel.widget("train.device")
+    offered = [combo.itemText(i) for i in range(combo.count())]
+    assert offered[:2] == ["auto", "cpu"] and combo.currentText() == "cpu"
+    assert any(d.startswith("cuda") for d in offered) == torch.cuda.is_available()
+    combo.setCurrentIndex(0)
+    combo.activated.emit(0)
+    assert tab.panel.config.train.device == "auto"
+
+
+def test_the_training_tab_is_built_only_when_shown(window):
+    assert window.training is None
+    window.tabs.setCurrentIndex(1)
+    assert window.training is not None and window.training.isVisible()
+    assert window.tabs.widget(1).layout().itemAt(0).widget() is window.training
