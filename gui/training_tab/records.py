@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SMOOTHING = 0.98  # of the displayed loss: an exponential moving average, bias-corrected
+# The displayed loss is a bias-corrected exponential moving average over about 1/100 of the run
+# (2 to 200 steps): smooth enough to read a trend, short enough not to lag behind it.
+SMOOTHING_SHARE, SMOOTHING_MIN, SMOOTHING_MAX = 0.01, 2, 200
 RUNNING, PAUSED, QUEUED = "running", "paused", "queued"
 
 
@@ -69,11 +71,13 @@ class RunRecord:
         self.steps.extend([e.step for e in events])
         losses = [e.train_loss for e in events]
         self.train_loss.extend(losses)
+        window = min(max(SMOOTHING_SHARE * self.total_steps, SMOOTHING_MIN), SMOOTHING_MAX)
+        keep = 1.0 - 1.0 / window
         smoothed = []
         for loss in losses:
             if np.isfinite(loss):
-                self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
-                self._ema_weight = SMOOTHING * self._ema_weight + (1 - SMOOTHING)
+                self._ema = keep * self._ema + (1 - keep) * loss
+                self._ema_weight = keep * self._ema_weight + (1 - keep)
             smoothed.append(self._ema / self._ema_weight if self._ema_weight else np.nan)
         self.smoothed_loss.extend(smoothed)
         self.grad_norm.extend([e.grad_norm for e in events])

@@ -206,3 +206,22 @@ def test_the_training_tab_is_built_only_when_shown(window):
     window.tabs.setCurrentIndex(1)
     assert window.training is not None and window.training.isVisible()
     assert window.tabs.widget(1).layout().itemAt(0).widget() is window.training
+
+
+def test_records_smooth_the_loss_and_grow_their_arrays():
+    from types import SimpleNamespace
+
+    from gui.training_tab.records import RunRecord, Series
+
+    series = Series(capacity=2)
+    series.extend([1.0, 2.0, 3.0])
+    series.extend([4.0])
+    assert series.values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    record = RunRecord("r", RunConfig(), "#ffffff", total_steps=5000)
+    events = [SimpleNamespace(step=i, train_loss=0.5, grad_norm=1.0, lrs={"default": 0.1}, samples_per_s=10.0)
+              for i in range(1, 301)]
+    events[10] = SimpleNamespace(step=11, train_loss=float("nan"), grad_norm=1.0, lrs={"default": 0.1},
+                                 samples_per_s=10.0)
+    record.add_steps(events)
+    assert record.smoothed_loss.values[-1] == pytest.approx(0.5)  # bias-corrected; NaN skipped
+    assert record.steps.size == 300 and record.lrs["default"].values[0] == 0.1
