@@ -8,6 +8,7 @@ every run is kept in the run list, with its metrics and checkpoint, until it is 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -161,6 +162,7 @@ class TrainingTab(QWidget):
         worker.ended.connect(self._ended)
         worker.failed.connect(self._failed)
         worker.finished.connect(self._worker_finished)
+        _leave_a_core_for_the_gui()
         self.active = record
         self.runs.add(record)
         self._started_at = time.perf_counter()
@@ -414,6 +416,16 @@ class TrainingTab(QWidget):
             if record.worker is not None and record.worker.isRunning():
                 record.worker.stop_and_wait()
         shutil.rmtree(self.run_folder, ignore_errors=True)
+
+
+def _leave_a_core_for_the_gui() -> None:
+    """Torch's CPU threads spin while they wait for work; on a machine with few cores they would
+    starve the GUI thread (stutter, late redraws). Training here keeps one core free for it."""
+    import torch
+
+    cores = os.cpu_count() or 1
+    if cores > 1 and torch.get_num_threads() >= cores:
+        torch.set_num_threads(cores - 1)
 
 
 def _duration(seconds: float) -> str:
