@@ -242,17 +242,9 @@ class ConfigPanel(QWidget):
         form.line("data.val_fraction", "validation fraction", "share of samples held out for validation")
         form.line("data.batch_size", "batch size", "samples per optimizer step")
         form.check("data.shuffle", "shuffle every epoch", "a new seeded sample order each epoch")
-        self.data_preview = pg.PlotWidget(box)
-        self.data_preview.setMinimumHeight(150)
-        self.data_preview.setMaximumHeight(190)
+        self.data_preview, self.data_summary = _preview_plot(box, form, (150, 190))
         self.data_preview.hideAxis("left")
         self.data_preview.hideAxis("bottom")
-        self.data_preview.setMouseEnabled(False, False)
-        self.data_preview.setMenuEnabled(False)
-        self.data_summary = QLabel(box)
-        self.data_summary.setWordWrap(True)
-        form.addRow(self.data_preview)
-        form.addRow(self.data_summary)
 
     def _build_model(self) -> None:
         _, form = self._section("Model")
@@ -317,17 +309,9 @@ class ConfigPanel(QWidget):
         form.line("scheduler.warmup_steps", "warm-up steps",
                   "a linear warm-up over this many optimizer steps")
         form.combo("scheduler.monitor", "plateau watches", MONITORS, "ReduceLROnPlateau's metric")
-        self.lr_preview = pg.PlotWidget(box)
-        self.lr_preview.setMinimumHeight(130)
-        self.lr_preview.setMaximumHeight(160)
+        self.lr_preview, self.lr_note = _preview_plot(box, form, (130, 160))
         self.lr_preview.setLabel("bottom", "step")
         self.lr_preview.setLabel("left", "lr")
-        self.lr_preview.setMouseEnabled(False, False)
-        self.lr_preview.setMenuEnabled(False)
-        self.lr_note = QLabel(box)
-        self.lr_note.setWordWrap(True)
-        form.addRow(self.lr_preview)
-        form.addRow(self.lr_note)
 
     def _build_train(self) -> None:
         _, form = self._section("Training")
@@ -633,6 +617,20 @@ def _number(text: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: '{text}' is not a number")
     return float(value)
+
+
+def _preview_plot(box: QWidget, form: QFormLayout, heights: tuple[int, int]) -> tuple[pg.PlotWidget, QLabel]:
+    """A small plot that only shows (no panning, no menu) with a caption under it."""
+    plot = pg.PlotWidget(box)
+    plot.setMinimumHeight(heights[0])
+    plot.setMaximumHeight(heights[1])
+    plot.setMouseEnabled(False, False)
+    plot.setMenuEnabled(False)
+    caption = QLabel(box)
+    caption.setWordWrap(True)
+    form.addRow(plot)
+    form.addRow(caption)
+    return plot, caption
 
 
 def _discard(widget: QWidget) -> None:
