@@ -7,6 +7,8 @@ Prints:
      Target: < 50 ms.
   2. one animation frame with those 8 runs and ~5,000-point trails, painting included: a MapView
      alone (1000x800) and the whole SimulatorTab; median, 95th percentile, frames/s. Target: < 16 ms.
+     Frames advance one step each, as playback at its default 60 steps/s does; a diagnostic line
+     advances 16 steps a frame (1,000 steps/s, the fastest speed).
   3. cold start to a shown main window, in 3 fresh interpreters.
   4. the torch.optim baseline for the same 8 runs x 5,000 steps (analytic gradient, as in
      bench_simulator.py), and its ratio to ``compute()``.
@@ -14,7 +16,11 @@ Prints:
 "Painting included" means the frame is followed by ``QApplication.processEvents()``, which is what
 the event loop does after a playback tick: the scene's dirty items are processed and the viewport
 paints. (``widget.repaint()`` on a pyqtgraph view does not paint its scene items; before timing, the
-script counts the curve items one frame really paints.)
+script counts the viewport paint events and the trail-layer paints one frame really causes.) The
+map's trails are one TrailLayer that re-renders, inside ``set_frame``, the few pixels a frame
+changes in an image it keeps, and paints by copying that image: both halves are timed. The side
+plots keep their curves and axes as pixmaps (Qt's item cache), so a frame copies them under the
+moving cursor instead of replaying them; that too is a real paint of the frame.
 
 PySide6 6.12.0 on Python 3.11 drops a reference to None on every void call, which aborts Python
 ('none_dealloc') after a few thousand Qt calls; if the installed PySide6 does, this script says so and
@@ -41,13 +47,14 @@ import pyqtgraph as pg  # noqa: E402
 import PySide6  # noqa: E402
 import torch  # noqa: E402
 from bench_simulator import torch_rosenbrock_path  # noqa: E402 (benchmarks/ is sys.path[0])
-from PySide6.QtCore import QObject  # noqa: E402
+from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.scenario import RunSpec, Scenario, compute, compute_run  # noqa: E402
 from gui.simulator_tab.map_view import MapView  # noqa: E402
 from gui.simulator_tab.tab import SimulatorTab  # noqa: E402
+from gui.simulator_tab.trail_layer import TrailLayer  # noqa: E402
 from simulator import get_surface  # noqa: E402
 
 START = (-1.5, 2.0)
@@ -66,6 +73,7 @@ CHANGED_RUN = 2  # Adam: its lr toggles between these two values, so every repet
 CHANGED_LRS = (0.021, 0.02)
 RECOMPUTE_REPEATS = 20
 FRAMES = range(4900, STEPS + 1)  # trails of 4,901 .. 5,001 points
+FAST_FRAMES = range(3400, STEPS + 1, 16)  # 1,000 steps/s at 60 frames/s
 TARGET_RECOMPUTE_MS = 50.0
 TARGET_FRAME_MS = 16.0
 COLD_STARTS = 3
@@ -99,19 +107,34 @@ def settle(app: QApplication, seconds: float = 0.15) -> None:
     app.processEvents()
 
 
-CURVE_PAINTS = [0]
+TRAIL_PAINTS = [0]
 
 
-def count_curve_paints() -> None:
-    """Count PlotCurveItem.paint calls (trails, contours, arrows, loss and lr curves). Installed before
-    any item exists: PySide6 does not see a Python override patched in after an item was created."""
-    original = pg.PlotCurveItem.paint
+def count_trail_paints() -> None:
+    """Count TrailLayer.paint calls. Installed before any item exists: PySide6 does not see a Python
+    override patched in after an item was created."""
+    original = TrailLayer.paint
 
     def paint(item, *args):
-        CURVE_PAINTS[0] += 1
+        TRAIL_PAINTS[0] += 1
         return original(item, *args)
 
-    pg.PlotCurveItem.paint = paint
+    TrailLayer.paint = paint
+
+
+class PaintEvents(QObject):
+    """Counts paint events of the widgets it watches (the views' viewports)."""
+
+    def __init__(self, widgets):
+        super().__init__()
+        self.count = 0
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
 
 
 # ---- a PySide6 reference-count bug that would otherwise abort this benchmark ----------------------
@@ -178,12 +201,12 @@ def bench_update_run(app: QApplication, tab: SimulatorTab) -> tuple[list[float],
 # ---- 2. one animation frame ---------------------------------------------------------------------
 
 
-def time_frames(app: QApplication, show_frame) -> list[float]:
-    for k in FRAMES[:5]:  # warm-up
+def time_frames(app: QApplication, show_frame, frames=FRAMES) -> list[float]:
+    for k in frames[:5]:  # warm-up
         show_frame(k)
         app.processEvents()
     times = []
-    for k in FRAMES:
+    for k in frames:
         began = time.perf_counter()
         show_frame(k)
         app.processEvents()
@@ -191,13 +214,17 @@ def time_frames(app: QApplication, show_frame) -> list[float]:
     return times
 
 
-def curves_painted_per_frame(app: QApplication, show_frame) -> int:
+def paints_per_frame(app: QApplication, show_frame, viewports) -> str:
+    """What one frame really paints: viewport paint events and trail-layer paints, per frame."""
+    events = PaintEvents(viewports)
     show_frame(FRAMES[0])
     app.processEvents()
-    before = CURVE_PAINTS[0]
-    show_frame(FRAMES[-1])
-    app.processEvents()
-    return CURVE_PAINTS[0] - before
+    events.count, trails_before = 0, TRAIL_PAINTS[0]
+    for k in FRAMES[1:11]:
+        show_frame(k)
+        app.processEvents()
+    return (f"{events.count / 10:g} viewport paints ({len(viewports)} viewports), "
+            f"{(TRAIL_PAINTS[0] - trails_before) / 10:g} trail-layer paints")
 
 
 def make_map(app: QApplication, scenario: Scenario, results) -> MapView:
@@ -214,15 +241,15 @@ def make_map(app: QApplication, scenario: Scenario, results) -> MapView:
 
 def bench_map(app: QApplication, scenario: Scenario, results) -> dict:
     view = make_map(app, scenario, results)
-    painted = curves_painted_per_frame(app, view.set_frame)
+    painted = paints_per_frame(app, view.set_frame, [view.viewport()])
     frames = time_frames(app, view.set_frame)
+    fast = time_frames(app, view.set_frame, FAST_FRAMES)
     data_only = []
     for k in FRAMES:  # the same frames without painting: set_frame's own share
         began = time.perf_counter()
         view.set_frame(k)
         data_only.append(time.perf_counter() - began)
-    for items in view.run_items():  # diagnostic: what is left without the trails
-        items.trail.hide()
+    view.trails.hide()  # diagnostic: what is left without the trails
     no_trails = time_frames(app, view.set_frame)
     view.close()
     view.deleteLater()
@@ -236,14 +263,20 @@ def bench_map(app: QApplication, scenario: Scenario, results) -> dict:
     finally:
         configure_pyqtgraph()
     app.processEvents()
-    return {"frames": frames, "data_only": data_only, "painted": painted, "no_trails": no_trails,
-            "no_aa": no_aa}
+    return {"frames": frames, "fast": fast, "data_only": data_only, "painted": painted,
+            "no_trails": no_trails, "no_aa": no_aa}
 
 
-def bench_tab_frames(app: QApplication, tab: SimulatorTab) -> tuple[list[float], int]:
+def bench_tab_frames(app: QApplication, tab: SimulatorTab) -> tuple[list[float], str, list[float]]:
     settle(app)
-    painted = curves_painted_per_frame(app, tab.playback.seek)
-    return time_frames(app, tab.playback.seek), painted
+    viewports = [tab.map.viewport(), tab.side.loss.viewport(), tab.side.lr.viewport()]
+    painted = paints_per_frame(app, tab.playback.seek, viewports)
+    frames = time_frames(app, tab.playback.seek)
+    # diagnostic: a large window, where the views' pixmaps outgrow Qt's default pixmap cache
+    tab.resize(2560, 1440)
+    settle(app)
+    large = time_frames(app, tab.playback.seek)
+    return frames, painted, large
 
 
 def frame_line(label: str, times: list[float]) -> str:
@@ -311,7 +344,7 @@ def main() -> None:
     torch.set_num_threads(1)
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
-    count_curve_paints()
+    count_trail_paints()
     lost_per_call = guard_none()
     guarded_at = sys.getrefcount(None)
 
@@ -352,22 +385,24 @@ def main() -> None:
 
     # 2 -------------------------------------------------------------------------------------------
     on_map = bench_map(app, scenario, results)
-    tab_frames, tab_painted = bench_tab_frames(app, tab)
+    tab_frames, tab_painted, tab_large = bench_tab_frames(app, tab)
     print()
     print(f"2. One animation frame, 8 runs, trails of {FRAMES[0] + 1:,}-{FRAMES[-1] + 1:,} points "
           f"(frames {FRAMES[0]}..{FRAMES[-1]}, {len(FRAMES)} samples, each followed by processEvents); "
           f"target < {TARGET_FRAME_MS:g} ms")
-    print(f"  painting checked: {on_map['painted']} PlotCurveItem paints per map frame, {tab_painted} "
-          "per tab frame (trails, contours, arrows; in the tab also the loss and lr curves)")
+    print(f"  painting checked, per map frame: {on_map['painted']}; per tab frame (map, loss, lr): "
+          f"{tab_painted}")
     print(frame_line("MapView 1000x800: set_frame + paint", on_map["frames"])
           + "   " + verdict(statistics.median(on_map["frames"]), TARGET_FRAME_MS))
     print(frame_line("  of which set_frame alone (no paint)", on_map["data_only"]))
+    print(frame_line("  16 steps a frame (1,000 steps/s)", on_map["fast"]))
     print(frame_line("  diagnostic: same with the 8 trails hidden", on_map["no_trails"]))
     print(frame_line("  diagnostic: same, pyqtgraph antialias off", on_map["no_aa"]))
     print(frame_line("SimulatorTab 1560x900: seek + paint", tab_frames)
           + "   " + verdict(statistics.median(tab_frames), TARGET_FRAME_MS))
     print("  (playback.seek(k) runs tab._show_frame(k): map, side-plot cursors and table; and the "
           "playback bar)")
+    print(frame_line("  diagnostic: same tab at 2560x1440", tab_large))
     tab.close()
 
     # 3 -------------------------------------------------------------------------------------------

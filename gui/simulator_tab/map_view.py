@@ -2,8 +2,9 @@
 
 The heat map and contours are recomputed for the visible range after each pan or zoom (Numba
 evaluates 300x300 points in well under a millisecond), on a colour scale fixed per surface so
-colours keep their meaning while zooming. Run items (trail, current point, arrows, start markers)
-are created once per run and updated in place: ``set_frame`` only slices precomputed arrays.
+colours keep their meaning while zooming. Run items (current point, arrows, start markers) are
+created once per run and updated in place: ``set_frame`` only slices precomputed arrays. All trails
+are one TrailLayer, which re-renders only what a frame changes (see trail_layer.py).
 """
 
 import math
@@ -11,13 +12,15 @@ import os
 
 import numpy as np
 import pyqtgraph as pg
-from numba import njit
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem
 
 from gui.scenario import RunResult, Scenario
 from gui.simulator_tab.contours import ValueScale, contour_segments
+from gui.simulator_tab.trail_layer import Trail, TrailLayer
+from gui.widgets.pixmap_budget import reserve_pixmap_cache
 from simulator import get_optimizer
 from simulator.surfaces import Surface
 
@@ -30,25 +33,6 @@ ARROW_NAMES = {
 }
 BACKGROUND = "#121418"
 FIELD_COLORS = ["#0b0d12", "#1b2230", "#2e3a4f", "#4a5873", "#75839c", "#a9b3c4"]
-
-
-@njit(cache=True)
-def thin_trail(xy, tolerance_x, tolerance_y):
-    """Indices of the points a trail needs at this zoom: each kept point is at least a tolerance
-    (about half a pixel) away from the previous kept one on some axis. Painting 5,000-point wide
-    antialiased paths dominates a frame; at screen resolution a few hundred points look the same."""
-    keep = np.empty(xy.shape[0], dtype=np.int64)
-    if xy.shape[0] == 0:
-        return keep
-    keep[0] = 0
-    count = 1
-    last_x, last_y = xy[0, 0], xy[0, 1]
-    for i in range(1, xy.shape[0]):
-        if abs(xy[i, 0] - last_x) >= tolerance_x or abs(xy[i, 1] - last_y) >= tolerance_y:
-            keep[count] = i
-            count += 1
-            last_x, last_y = xy[i, 0], xy[i, 1]
-    return keep[:count]
 
 
 class _Arrow:
@@ -84,15 +68,16 @@ class _Arrow:
 
 class _RunItems:
     def __init__(self, plot: pg.PlotItem):
-        self.trail = pg.PlotCurveItem()
-        self.trail.setZValue(10)
+        # the trail itself is drawn by the map's TrailLayer; this line is its legend sample, and
+        # clicking the sample hides or shows the trail
+        self.legend_line = pg.PlotCurveItem()
         self.trials = pg.ScatterPlotItem(size=4, pen=None)
         self.trials.setZValue(9)
         self.head = pg.ScatterPlotItem(size=12)
         self.head.setZValue(20)
         self.end = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("#ff3030", width=3), brush="#ff3030")
         self.end.setZValue(21)
-        for item in (self.trail, self.trials, self.head, self.end):
+        for item in (self.trials, self.head, self.end):
             plot.addItem(item)
         self.arrows = {kind: _Arrow(plot, ARROW_COLORS[kind], 2.5 if kind == "update" else 2.0)
                        for kind in ARROW_COLORS}
@@ -101,10 +86,9 @@ class _RunItems:
         self.momentum_columns: tuple[int, int] | None = None
         self.trial_points = np.zeros((0, 2))
         self.trial_rows = np.zeros(0, dtype=np.int64)
-        self.thinned = np.zeros(0, dtype=np.int64)  # thin_trail indices for the current zoom
 
     def items(self):
-        return (self.trail, self.trials, self.head, self.end)
+        return (self.trials, self.head, self.end)
 
     def remove(self, plot: pg.PlotItem) -> None:
         for item in self.items():
@@ -144,6 +128,15 @@ class MapView(pg.PlotWidget):
                                          brush="#ffffff")
         self.minima.setZValue(5)
         self.plot.addItem(self.minima)
+        self.trails = TrailLayer()
+        self.trails.setZValue(10)  # over the line-search points, under the current points
+        self.plot.addItem(self.trails)
+        # The field, contours and minima change only with the view, yet Qt repaints every item under
+        # the heads and arrows that move each animation frame; stroking the contour path alone took
+        # ~0.8 ms a frame. Kept as pixmaps, they are copied instead.
+        self._still_items = (self.image, self.contours, self.minima)
+        self._cache_still_items(True)
+        reserve_pixmap_cache(self, 2)  # the field and the contours span the view; the minima are small
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor="#e8e8e8",
                                           brush=pg.mkBrush(18, 20, 24, 200))
         self.shared_start = pg.TargetItem(size=18, symbol="crosshair", pen=pg.mkPen("#ffffff", width=2),
@@ -167,6 +160,10 @@ class MapView(pg.PlotWidget):
         self._redraw.timeout.connect(self.draw_surface)
         self.plot.vb.sigRangeChanged.connect(self._range_changed)
         self.scene().sigMouseClicked.connect(self._clicked)
+
+    def close(self) -> bool:
+        self._redraw.stop()  # pyqtgraph's close() drops the plot: a pending redraw would find none
+        return super().close()
 
     # ---- the surface -------------------------------------------------------------------------
 
@@ -214,15 +211,7 @@ class MapView(pg.PlotWidget):
 
     def _range_changed(self, *_):
         self._redraw.start()
-        self._thin_trails()
         self.set_frame(self.frame)  # arrow heads are drawn in pixels
-
-    def _thin_trails(self) -> None:
-        pixel_x, pixel_y = self.plot.vb.viewPixelSize()
-        for items in self._runs:
-            trajectory = None if items.result is None else items.result.trajectory
-            items.thinned = np.zeros(0, dtype=np.int64) if trajectory is None else \
-                thin_trail(trajectory.xy, 0.5 * pixel_x, 0.5 * pixel_y)
 
     # ---- runs ----------------------------------------------------------------------------------
 
@@ -231,7 +220,9 @@ class MapView(pg.PlotWidget):
         while len(self._runs) > len(results):
             self._runs.pop().remove(self.plot)
         while len(self._runs) < len(results):
-            self._runs.append(_RunItems(self.plot))
+            items = _RunItems(self.plot)
+            items.legend_line.visibleChanged.connect(lambda items=items: self._legend_toggled(items))
+            self._runs.append(items)
         self._syncing = True
         try:
             self._move_target(self.shared_start, scenario.shared_start())
@@ -240,21 +231,37 @@ class MapView(pg.PlotWidget):
         finally:
             self._syncing = False
         self._rebuild_legend()
-        self._thin_trails()
+        self.trails.set_trails([self._trail_of(items) for items in self._runs])
         self.set_frame(self.frame)
+
+    def _trail_of(self, items: _RunItems) -> Trail:
+        trajectory = items.result.trajectory
+        xy = np.zeros((0, 2)) if trajectory is None else trajectory.xy
+        return Trail(xy, items.legend_line.opts["pen"], shown=self._trail_shown(items))
+
+    @staticmethod
+    def _trail_shown(items: _RunItems) -> bool:
+        result = items.result
+        return (result is not None and result.trajectory is not None and result.spec.visible
+                and items.legend_line.isVisible())
+
+    def _legend_toggled(self, items: _RunItems) -> None:
+        index = self._runs.index(items) if items in self._runs else -1
+        if 0 <= index < len(self.trails.trails):  # else set_results is binding it and sets trails next
+            self.trails.set_shown(index, self._trail_shown(items))
 
     def _bind(self, index: int, items: _RunItems, result: RunResult) -> None:
         items.result = result
         spec, trajectory = result.spec, result.trajectory
         color = pg.mkColor(spec.color)
-        items.trail.setPen(pg.mkPen(color, width=2.2))
+        items.legend_line.setPen(pg.mkPen(color, width=2.2))
+        items.legend_line.setVisible(True)  # a recompute shows a trail hidden from the legend again
         items.head.setBrush(pg.mkBrush(color))
         items.head.setPen(pg.mkPen("#101010", width=1.5))
         faint = pg.mkColor(spec.color)
         faint.setAlpha(110)
         items.trials.setBrush(pg.mkBrush(faint))
-        for item in items.items():
-            item.setVisible(spec.visible and trajectory is not None)
+        items.head.setVisible(spec.visible and trajectory is not None)
         items.momentum_columns = None
         items.trial_points, items.trial_rows = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         if trajectory is not None:
@@ -264,6 +271,10 @@ class MapView(pg.PlotWidget):
                 items.momentum_columns = (names.index(f"{moment}_x"), names.index(f"{moment}_y"))
             if trajectory.trials is not None:
                 items.trial_points, items.trial_rows = self._drawable_trials(trajectory)
+        # shown only when they have points: Qt calls paint() on every visible item under a changed
+        # area, empty or not, and the markers of eight runs are repainted every animation frame
+        items.trials.setVisible(spec.visible and len(items.trial_rows) > 0)
+        items.end.setVisible(False)
         if spec.start is None:
             if items.own_start is not None:
                 self.plot.removeItem(items.own_start)
@@ -295,7 +306,7 @@ class MapView(pg.PlotWidget):
         for items in self._runs:
             result = items.result
             if result is not None and result.spec.visible and result.trajectory is not None:
-                self.legend.addItem(items.trail, result.spec.name)
+                self.legend.addItem(items.legend_line, result.spec.name)
         for kind, shown in self.arrows_shown.items():
             if shown and self._runs:
                 self.legend.addItem(self._arrow_samples[kind], ARROW_NAMES[kind])
@@ -307,6 +318,7 @@ class MapView(pg.PlotWidget):
 
     def set_frame(self, frame: int) -> None:
         self.frame = frame
+        self.trails.set_frame(frame)
         if not self._runs or self.surface is None:
             return
         xmin, xmax, ymin, ymax = self.view()
@@ -319,18 +331,17 @@ class MapView(pg.PlotWidget):
             if trajectory is None or not result.spec.visible:
                 for arrow in items.arrows.values():
                     arrow.hide()
-                items.end.setData([], [])
+                items.end.hide()
                 continue
             last = len(trajectory.xy) - 1
             k = min(frame, last)
             xy = trajectory.xy
-            shown = items.thinned[: np.searchsorted(items.thinned, k, side="right")]
-            trail = np.concatenate([shown, [k]]) if len(shown) == 0 or shown[-1] != k else shown
-            items.trail.setData(xy[trail, 0], xy[trail, 1], skipFiniteCheck=True)
             x, y = float(xy[k, 0]), float(xy[k, 1])
             items.head.setData([x], [y])
             stopped = trajectory.status == "diverged" and frame >= last
-            items.end.setData([x] if stopped else [], [y] if stopped else [])
+            if stopped:
+                items.end.setData([x], [y])
+            items.end.setVisible(stopped)
             if len(items.trial_rows):
                 tried = items.trial_rows <= k
                 items.trials.setData(items.trial_points[tried, 0], items.trial_points[tried, 1])
@@ -392,14 +403,21 @@ class MapView(pg.PlotWidget):
             generator.setViewBox(QRect(0, 0, self.width(), self.height()))
             generator.setTitle("OptiScope map")
             painter = QPainter(generator)
+            self._cache_still_items(False)  # Qt would write the cached pixmaps into the SVG
             try:
                 self.render(painter)
             finally:
                 painter.end()
+                self._cache_still_items(True)
             if not os.path.exists(path):
                 raise OSError(f"cannot write '{path}'")
         elif not self.grab().save(path):
             raise OSError(f"cannot write '{path}': unknown image type (use .png or .svg)")
+
+    def _cache_still_items(self, cached: bool) -> None:
+        mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if cached else QGraphicsItem.CacheMode.NoCache
+        for item in self._still_items:
+            item.setCacheMode(mode)
 
     def run_items(self) -> list[_RunItems]:
         """The drawn items of each run (tests and the renderer read them)."""

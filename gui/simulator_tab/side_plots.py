@@ -13,9 +13,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from gui.scenario import RunResult
+from gui.widgets.pixmap_budget import reserve_pixmap_cache
 from simulator.surfaces import Surface
 
 GAP_FLOOR = 1e-16
@@ -33,7 +34,26 @@ def _plot(title: str, left: str) -> pg.PlotWidget:
     item.setMenuEnabled(False)
     item.hideButtons()
     item.getAxis("left").enableAutoSIPrefix(False)  # a log axis reads better as plain powers of ten
+    for name in ("left", "bottom"):
+        _cache_pixels(item.getAxis(name))  # the grid lines are the axes' own: the cursor crosses them
     return widget
+
+
+def _cache_pixels(item) -> None:
+    """Keep what ``item`` paints as a pixmap until it changes. The cursor line moves every animation
+    frame, and Qt repaints whatever lies under it: replaying 5,000-point curves and the axes' grid
+    took ~45 ms a frame, copying their pixels takes well under one."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+class _Cursor(pg.InfiniteLine):
+    """The current-step line. It is added with ``ignoreBounds``, so its moves never change the plot's
+    auto-range; reporting them anyway (pyqtgraph's default) makes the ViewBox recompute its range
+    and repaint its whole area on every animation frame instead of the two strips the line left
+    and entered."""
+
+    def informViewBoundsChanged(self) -> None:
+        pass
 
 
 class SidePlots(QWidget):
@@ -45,7 +65,7 @@ class SidePlots(QWidget):
         self.lr.getPlotItem().setLogMode(y=True)
         self.lr.setXLink(self.loss)
         cursor_pen = pg.mkPen("#ffffff", width=1, style=Qt.PenStyle.DashLine)
-        self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen) for _ in range(2)]
+        self.cursors = [_Cursor(angle=90, pen=cursor_pen) for _ in range(2)]
         self.loss.addItem(self.cursors[0], ignoreBounds=True)
         self.lr.addItem(self.cursors[1], ignoreBounds=True)
         self.table = QTableWidget(0, len(COLUMNS), self)
@@ -80,9 +100,12 @@ class SidePlots(QWidget):
         while len(self._curves) < len(shown):  # curves are reused: setData is far cheaper than re-adding
             curves = (self.loss.plot(), self.lr.plot())
             for curve in curves:
+                _cache_pixels(curve.curve)
                 curve.setClipToView(True)
                 curve.setDownsampling(auto=True, method="peak")
             self._curves.append(curves)
+        for plot in (self.loss, self.lr):  # the two axes (their grids span the plot) and every curve
+            reserve_pixmap_cache(plot, 2 + len(self._curves))
         for index, (loss_curve, lr_curve) in enumerate(self._curves):
             if index >= len(shown):
                 loss_curve.setData([], [])
