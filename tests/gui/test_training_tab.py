@@ -53,7 +53,8 @@ def test_a_short_training_fills_the_curves_with_the_logged_points(qtbot, tab):
 
 
 def test_pause_and_resume(qtbot, tab):
-    tab.panel.load(tiny(data={"samples": 2000, "batch_size": 10}, train={"epochs": 2}))
+    # Long enough (10,000 steps) that it cannot finish before the pause lands, on any machine.
+    tab.panel.load(tiny(data={"samples": 5000, "batch_size": 2}, train={"epochs": 5}))
     record = tab.start()
     qtbot.waitUntil(lambda: record.steps.size >= 3, timeout=WAIT_MS)
     tab.toggle_pause()
@@ -62,8 +63,11 @@ def test_pause_and_resume(qtbot, tab):
     qtbot.wait(300)
     assert record.steps.size == held and tab.pause_button.text() == "Resume"
     tab.toggle_pause()
+    qtbot.waitUntil(lambda: record.status == "running" and record.steps.size > held, timeout=WAIT_MS)
+    assert tab.pause_button.text() == "Pause"
+    tab.stop()
     qtbot.waitUntil(lambda: not tab.is_running, timeout=WAIT_MS)
-    assert record.status == "finished" and record.steps.size == record.total_steps > held
+    assert record.status == "stopped" and held < record.steps.size < record.total_steps
 
 
 def test_stop_mid_epoch_keeps_the_curves(qtbot, tab):
