@@ -27,6 +27,7 @@ test: lint
 bench: $(STAMP)
 	$(PY) benchmarks/bench_simulator.py
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_explore.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
 
 clean:

@@ -3,6 +3,7 @@
 numpy + numba only: this package never imports Qt or torch.
 """
 
+from simulator.batch import BatchResult, SweepResult, simulate_many, sweep
 from simulator.engine import simulate
 from simulator.errors import SimulatorError
 from simulator.optimizers import OPTIMIZERS, get_optimizer
@@ -12,10 +13,14 @@ from simulator.trajectory import Trajectory, read_csv_runs
 __all__ = [
     "OPTIMIZERS",
     "SURFACES",
+    "BatchResult",
     "SimulatorError",
+    "SweepResult",
     "Trajectory",
     "get_optimizer",
     "get_surface",
     "read_csv_runs",
     "simulate",
+    "simulate_many",
+    "sweep",
 ]

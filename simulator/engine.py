@@ -15,12 +15,12 @@ from simulator.errors import SimulatorError
 from simulator.evaluation import check_start, check_steps, escape_box, surface_eval, surface_source
 from simulator.kernels import optimizer_step
 from simulator.numerics import FUSED
-from simulator.optimizers import get_optimizer
+from simulator.optimizers import OptimizerSpec, get_optimizer
 from simulator.schedules import SchedulePlan, plateau_start, plateau_step, resolve_schedule, schedule_arrays
 from simulator.surfaces import Surface, get_surface
 from simulator.trajectory import CONVERGED, DIVERGED, OK, LineSearchTrials, Trajectory
 
-__all__ = ["escape_box", "simulate"]
+__all__ = ["check_closure_run", "check_noise", "escape_box", "plan_schedule", "simulate"]
 
 
 @njit(cache=True)
@@ -75,7 +75,7 @@ def _run(surface, surface_params, kernel_id, hp, state0, start, lrs, momenta, mo
     return xy[:rows], loss[:rows], grad[:rows], states[:rows], rows
 
 
-def _check_noise(noise) -> float:
+def check_noise(noise) -> float:
     try:
         sigma = float(noise)
     except (TypeError, ValueError):
@@ -124,23 +124,14 @@ def simulate(
     params = surf.params_array(surface_params)
     start_point = check_start(surf.default_start if start is None else start, surf)
     steps = check_steps(steps)
-    sigma = _check_noise(noise)
-    if schedule is None:
-        plan = SchedulePlan(np.full(steps + 1, values["lr"], dtype=np.float64), None, None, np.zeros(0))
-        resolved_schedule = None
-    else:
-        resolved_schedule = resolve_schedule(schedule, steps)
-        plan = schedule_arrays(resolved_schedule, spec, values, steps)
+    sigma = check_noise(noise)
+    plan, resolved_schedule = plan_schedule(spec, values, steps, schedule)
     description = {
         "surface": surf.name, "optimizer": spec.name, "hyperparams": values,
         "label": label or spec.name, "schedule": resolved_schedule,
     }
     if spec.closure:
-        if sigma > 0.0:
-            raise SimulatorError(
-                f"{spec.name} evaluates the loss several times per step and needs a deterministic "
-                "gradient: set noise to 0"
-            )
+        check_closure_run(spec, sigma, plan)
         return _simulate_lbfgs(surf, params, start_point, steps, values, plan, description)
     momenta, momentum_slot = np.zeros(1), -1
     if plan.momenta is not None:
@@ -160,6 +151,26 @@ def simulate(
     )
 
 
+def plan_schedule(spec: OptimizerSpec, values: dict, steps: int,
+                  schedule) -> tuple[SchedulePlan, tuple | None]:
+    """The lr (and cycled momentum) of every step, and the resolved schedule (None: a constant lr)."""
+    if schedule is None:
+        return SchedulePlan(np.full(steps + 1, values["lr"], dtype=np.float64), None, None, np.zeros(0)), None
+    resolved = resolve_schedule(schedule, steps)
+    return schedule_arrays(resolved, spec, values, steps), resolved
+
+
+def check_closure_run(spec: OptimizerSpec, sigma: float, plan: SchedulePlan) -> None:
+    """What a closure optimizer (LBFGS) refuses besides bad hyperparameters: noise, cycled momentum."""
+    if sigma > 0.0:
+        raise SimulatorError(
+            f"{spec.name} evaluates the loss several times per step and needs a deterministic "
+            "gradient: set noise to 0"
+        )
+    if plan.momenta is not None:
+        raise SimulatorError(f"{spec.name} has no momentum to cycle; set cycle_momentum=false")
+
+
 def _check_first_row(rows: int, start_point: np.ndarray, surf: Surface) -> None:
     if rows == 0:
         raise SimulatorError(
@@ -169,8 +180,6 @@ def _check_first_row(rows: int, start_point: np.ndarray, surf: Surface) -> None:
 
 def _simulate_lbfgs(surf: Surface, params, start_point, steps: int, values: dict, plan: SchedulePlan,
                     description: dict) -> Trajectory:
-    if plan.momenta is not None:
-        raise SimulatorError(f"{lbfgs.NAME} has no momentum to cycle; set cycle_momentum=false")
     lrs = plan.lrs.copy()
     (xy, loss, grad, state, evals, trial_xy, trial_loss, trial_offset, trial_count, rows, status,
      event) = lbfgs.run_lbfgs(surface_source(surf), params, start_point, steps, lrs,
