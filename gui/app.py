@@ -28,7 +28,8 @@ from gui.scenario import RunSpec, Scenario, presets
 from gui.simulator_tab.tab import SimulatorTab
 from simulator import SimulatorError
 
-if TYPE_CHECKING:  # imported when first shown: it brings torch
+if TYPE_CHECKING:  # imported when first shown (torch; the batch kernels)
+    from gui.explore_tab.tab import ExploreTab
     from gui.training_tab.tab import TrainingTab
 
 APP_NAME = "OptiScope"
@@ -58,6 +59,10 @@ class MainWindow(QMainWindow):
         self._training_holder = QWidget(self)
         QVBoxLayout(self._training_holder).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self._training_holder, "Training")
+        self.explore: ExploreTab | None = None
+        self._explore_holder = QWidget(self)
+        QVBoxLayout(self._explore_holder).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self._explore_holder, "Explore")
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.simulator.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -74,6 +79,45 @@ class MainWindow(QMainWindow):
     def _tab_shown(self, index: int) -> None:
         if self.tabs.widget(index) is self._training_holder:
             self.training_tab()
+        elif self.tabs.widget(index) is self._explore_holder:
+            self.explore_tab()
+
+    def explore_tab(self) -> "ExploreTab":
+        """The Explore tab, built on first use."""
+        if self.explore is None:
+            from gui.explore_tab.tab import ExploreTab
+
+            self.explore = ExploreTab(parent=self._explore_holder)
+            self._explore_holder.layout().addWidget(self.explore)
+            self.explore.show()
+            self.explore.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+            self.explore.open_in_simulator.connect(self.open_in_simulator)
+        return self.explore
+
+    def show_explore(self) -> "ExploreTab":
+        self.tabs.setCurrentWidget(self._explore_holder)
+        return self.explore_tab()
+
+    def open_in_simulator(self, request: dict) -> None:
+        """Play one run from Explore in the Simulator: its surface, steps, noise and the run."""
+        model = self.simulator.model
+        scenario = model.scenario
+        try:
+            if scenario.surface != request["surface"] or scenario.surface_params != request["surface_params"]:
+                model.set_surface(request["surface"])
+                scenario.surface_params = dict(request["surface_params"])
+            if (scenario.steps, scenario.noise, scenario.seed) != \
+                    (request["steps"], request["noise"], request["seed"]):
+                scenario.noise, scenario.seed = request["noise"], request["seed"]
+                model.set_steps(request["steps"])
+            model.add_run(request["run"])
+        except SimulatorError as error:
+            self._failed("Could not open this run in the Simulator.", error)
+            return
+        self.tabs.setCurrentWidget(self.simulator)
+        self.simulator.playback.first()
+        self.simulator.playback.play()
+        self.statusBar().showMessage(f"{request['run'].name}: playing in the Simulator", 10000)
 
     def training_tab(self) -> "TrainingTab":
         """The Training tab, built on first use."""
@@ -266,6 +310,8 @@ class MainWindow(QMainWindow):
         self.simulator.playback.pause()
         if self.training is not None:
             self.training.shutdown()  # stops a run and waits for its thread
+        if self.explore is not None:
+            self.explore.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         with contextlib.suppress(TypeError, ValueError):  # an unserialisable value never blocks closing
             self.settings.setValue("scenario", json.dumps(self.simulator.current_scenario().to_json()))

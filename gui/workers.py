@@ -108,3 +108,41 @@ def _points(dataset, limit: int = 2000):
     if dataset.task != "classification" or dataset.input_shape != (2,):
         return None
     return dataset.x_train[:limit].copy(), dataset.y_train[:limit].copy()
+
+
+class JobWorker(QThread):
+    """Runs ``job(progress)`` in a thread: ``progress(done, total)`` reports and returns False once
+    :meth:`cancel` was called (the job then stops early). ``done(result)`` or ``failed(message)``."""
+
+    progressed = Signal(int, int)
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, job, parent=None):
+        super().__init__(parent)
+        self.job = job
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def _progress(self, done: int, total: int) -> bool:
+        self.progressed.emit(done, total)
+        return not self._cancelled
+
+    def run(self) -> None:
+        from simulator.errors import SimulatorError
+
+        try:
+            result = self.job(self._progress)
+        except SimulatorError as error:
+            self.failed.emit(str(error))
+            return
+        except Exception as error:  # anything else still reaches the user, not stderr
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.done.emit(result)

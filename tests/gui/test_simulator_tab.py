@@ -16,7 +16,7 @@ def tab_of(window):
 
 def test_first_launch_shows_the_classics_racing_with_a_legend(window):
     tab = tab_of(window)
-    assert [t for t in (window.tabs.tabText(i) for i in range(window.tabs.count()))] == ["Simulator", "Training"]
+    assert [t for t in (window.tabs.tabText(i) for i in range(window.tabs.count()))] == ["Simulator", "Training", "Explore"]
     names = [r.spec.name for r in tab.model.results]
     assert names == ["SGD", "SGD + momentum", "RMSprop", "Adam"]
     assert all(r.trajectory is not None and r.trajectory.steps == 600 for r in tab.model.results)
@@ -52,8 +52,7 @@ def test_add_run_and_change_a_hyperparameter_recomputes_it(window, qtbot):
     assert not np.array_equal(before, after.xy)
     expected = simulate("rosenbrock", "Adam", start=(-1.5, 2.0), steps=600, hyperparams={"lr": 0.002})
     np.testing.assert_array_equal(after.xy, expected.xy)
-    items = tab.map.run_items()[4]
-    assert items.trail.isVisible()
+    assert tab.map.trails.trails[4].shown
 
 
 def test_invalid_values_are_shown_inline_and_change_nothing(window):
@@ -97,8 +96,8 @@ def test_stepping_and_scrubbing_move_through_the_precomputed_frames(window, qtbo
     assert (head[0][0], head[1][0]) == tuple(adam.xy[5])
     qtbot.keyClick(tab.map, Qt.Key.Key_Left)
     assert playback.frame == 4
-    trail_x, trail_y = tab.map.run_items()[3].trail.getData()
-    assert len(trail_x) <= 5 and (trail_x[-1], trail_y[-1]) == tuple(adam.xy[4])
+    trail = tab.map.trails.trail_points(3)
+    assert len(trail) <= 5 and tuple(trail[-1]) == tuple(adam.xy[4])
     qtbot.keyClick(tab.map, Qt.Key.Key_End)
     assert playback.frame == 600 and tab.bar.counter.text() == "step 600 / 600"
     qtbot.keyClick(tab.map, Qt.Key.Key_Home)
@@ -217,9 +216,10 @@ def test_a_diverging_run_is_marked_and_the_window_keeps_working(window):
     assert result.trajectory.status == "diverged"
     assert "diverged at step" in tab.run_list.tree.topLevelItem(0).text(1)
     tab.playback.end()
-    end = tab.map.run_items()[0].end.getData()
-    assert len(end[0]) == 1  # the red cross where it left
+    end = tab.map.run_items()[0].end
+    assert end.isVisible() and len(end.getData()[0]) == 1  # the red cross where it left
     tab.playback.seek(0)
+    assert not end.isVisible()
     tab.run_list.add()
     assert tab.model.results[-1].trajectory.status == "ok"
 
@@ -295,7 +295,7 @@ def test_run_list_hide_rename_duplicate_remove(window):
     tab = tab_of(window)
     tree = tab.run_list.tree
     tree.topLevelItem(0).setCheckState(0, Qt.CheckState.Unchecked)
-    assert not tab.model.scenario.runs[0].visible and not tab.map.run_items()[0].trail.isVisible()
+    assert not tab.model.scenario.runs[0].visible and not tab.map.trails.trails[0].shown
     tree.topLevelItem(1).setText(0, "heavy ball")
     assert tab.model.scenario.runs[1].name == "heavy ball"
     tree.topLevelItem(2).setText(0, "heavy ball")  # taken: refused, name kept
