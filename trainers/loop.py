@@ -36,7 +36,7 @@ _VALIDATION_CHUNK = 8192  # samples per forward pass when validating
 
 # -- events (plain data; safe to hand to another thread) --------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunStarted:
     device: str
     device_note: str
@@ -52,7 +52,7 @@ class RunStarted:
     assignment: tuple[ParamAssignment, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepLogged:
     epoch: int
     step: int
@@ -62,7 +62,7 @@ class StepLogged:
     samples_per_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpochEnded:
     epoch: int
     step: int
@@ -73,17 +73,17 @@ class EpochEnded:
     samples_per_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paused:
     step: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resumed:
     step: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunEnded:
     status: str  # finished, stopped, diverged or failed
     message: str  # for people: "finished 10 epochs", "diverged at step 57: train loss is nan"
