@@ -82,8 +82,7 @@ class BasinView(QWidget):
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
         self.image.setRect(pg.QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
         minima = result.minima
-        self.minima.setData(minima[:, 0], minima[:, 1],
-                            brush=[pg.mkBrush(*minimum_colour(i)) for i in range(len(minima))])
+        self.minima.setData(minima[:, 0], minima[:, 1], brush=pg.mkBrush("#ffffff"))  # seen on any colour
         self.plot.autoRange()
         parts = [f'<span style="color:{PALETTE[i % len(PALETTE)]}">■</span> ({x:.3g}, {y:.3g})'
                  for i, (x, y) in enumerate(minima)]
