@@ -44,7 +44,7 @@ def checkpoint_state(run) -> dict:
             "permutation": position.permutation,
             "epoch_loss_sum": position.epoch_loss_sum, "epoch_samples": position.epoch_samples,
             "best_val_loss": position.best_val_loss, "best_val_accuracy": position.best_val_accuracy,
-            "epoch_seconds": position.extra.get("epoch_seconds", 0.0),
+            "epoch_seconds": position.epoch_seconds,
         },
         "metrics": list(run.metrics.rows),
         "status": None if run.ended is None else run.ended.status,
@@ -107,6 +107,6 @@ def load_checkpoint(run_class, path, *, overrides: dict | None = None, checkpoin
     position.permutation = saved["permutation"]
     position.epoch_loss_sum, position.epoch_samples = saved["epoch_loss_sum"], saved["epoch_samples"]
     position.best_val_loss, position.best_val_accuracy = saved["best_val_loss"], saved["best_val_accuracy"]
-    position.extra["epoch_seconds"] = saved["epoch_seconds"]
+    position.epoch_seconds = saved["epoch_seconds"]
     run.metrics = MetricsLog([tuple(row) for row in state["metrics"]])
     return run

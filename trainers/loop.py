@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -21,7 +21,6 @@ from trainers.config import RunConfig
 from trainers.datasets import Dataset, load_dataset
 from trainers.errors import ConfigError
 from trainers.factory import (
-    GroupPlan,
     ParamAssignment,
     ScheduleDriver,
     build_optimizer,
@@ -108,7 +107,7 @@ class Position:
     epoch_samples: int = 0
     best_val_loss: float | None = None
     best_val_accuracy: float | None = None
-    extra: dict = field(default_factory=dict)
+    epoch_seconds: float = 0.0  # time spent in this epoch so far (a resumed epoch goes on counting)
 
 
 class TrainingRun:
@@ -170,10 +169,6 @@ class TrainingRun:
     def is_paused(self) -> bool:
         return not self._running.is_set()
 
-    @property
-    def group_plan(self) -> GroupPlan:
-        return self.plan
-
     # -- the loop -------------------------------------------------------------------------------
     def events(self) -> Iterator[Event]:
         started = time.perf_counter()
@@ -204,8 +199,8 @@ class TrainingRun:
             if position.permutation is None:  # a new epoch (a resumed one keeps its sample order)
                 position.permutation = self._new_permutation()
                 position.epoch_loss_sum, position.epoch_samples = 0.0, 0
-                position.extra["epoch_seconds"] = 0.0
-            epoch_started = time.perf_counter() - position.extra.get("epoch_seconds", 0.0)
+                position.epoch_seconds = 0.0
+            epoch_started = time.perf_counter() - position.epoch_seconds
             order = position.permutation.to(self.device)
             while position.batch < self.steps_per_epoch:
                 if not self._running.is_set():
@@ -215,7 +210,7 @@ class TrainingRun:
                     epoch_started += time.perf_counter() - paused_at
                     yield Resumed(position.step)
                 if self._stop.is_set():
-                    position.extra["epoch_seconds"] = time.perf_counter() - epoch_started
+                    position.epoch_seconds = time.perf_counter() - epoch_started
                     return self._end(STOPPED, f"stopped at step {position.step}", started)
                 indices = order[position.batch * batch_size:(position.batch + 1) * batch_size]
                 step_started = time.perf_counter()
@@ -315,7 +310,7 @@ class TrainingRun:
         position.epoch += 1
         position.batch = 0
         position.permutation = None
-        position.extra["epoch_seconds"] = 0.0
+        position.epoch_seconds = 0.0
         self._save_checkpoint_if_asked()
         return event
 
