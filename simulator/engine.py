@@ -23,7 +23,7 @@ from simulator.trajectory import CONVERGED, DIVERGED, OK, LineSearchTrials, Traj
 __all__ = ["check_closure_run", "check_noise", "escape_box", "plan_schedule", "simulate"]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _run(surface, surface_params, kernel_id, hp, state0, start, lrs, momenta, momentum_slot, plateau,
          noise, add_noise, fused, escape):
     """Returns (xy, loss, grad, state, rows); rows < len(lrs) means the run diverged at row ``rows``.

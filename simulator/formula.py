@@ -395,17 +395,17 @@ def _compile(canonical: str) -> Compiled:
 # --- compiled callers (Python side: value, grad, grid) ----------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _value(functions, x, y, params):
     return functions.value(x, y)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _grad(functions, x, y, params):
     return functions.grad_x(x, y), functions.grad_y(x, y)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _grid(functions, xs, ys):
     z = np.empty((ys.size, xs.size))
     for i in range(ys.size):

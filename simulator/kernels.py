@@ -28,12 +28,12 @@ from simulator.numerics import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _direction(g, i, maximize):
     return -g[i] if maximize else g[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _weight_decayed(gi, pi, weight_decay, fused):
     # torch: grad = grad.add(param, alpha=weight_decay), only when weight_decay != 0
     if weight_decay != 0.0:
@@ -43,7 +43,7 @@ def _weight_decayed(gi, pi, weight_decay, fused):
 
 # SGD. hp: lr, momentum, dampening, weight_decay, nesterov, maximize
 # state: [momentum_buffer_set, momentum_buffer x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sgd_step(p, g, lr, hp, state, fused):
     momentum, dampening, weight_decay = hp[1], hp[2], hp[3]
     nesterov, maximize = hp[4] != 0.0, hp[5] != 0.0
@@ -64,7 +64,7 @@ def sgd_step(p, g, lr, hp, state, fused):
 
 # Adam and AdamW. hp: lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled
 # state: [step, exp_avg x2, exp_avg_sq x2, max_exp_avg_sq x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adam_step(p, g, lr, hp, state, fused):
     beta1, beta2, eps, weight_decay = hp[1], hp[2], hp[3], hp[4]
     amsgrad, maximize, decoupled = hp[5] != 0.0, hp[6] != 0.0, hp[7] != 0.0
@@ -93,7 +93,7 @@ def adam_step(p, g, lr, hp, state, fused):
 
 # Adamax. hp: lr, beta1, beta2, eps, weight_decay, maximize
 # state: [step, exp_avg x2, exp_inf x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adamax_step(p, g, lr, hp, state, fused):
     beta1, beta2, eps, weight_decay, maximize = hp[1], hp[2], hp[3], hp[4], hp[5] != 0.0
     state[0] += 1.0
@@ -107,7 +107,7 @@ def adamax_step(p, g, lr, hp, state, fused):
 
 # Adagrad. hp: lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize
 # state: [step, sum x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adagrad_step(p, g, lr, hp, state, fused):
     lr_decay, weight_decay, initial_accumulator_value = hp[1], hp[2], hp[3]
     eps, maximize = hp[4], hp[5] != 0.0
@@ -125,7 +125,7 @@ def adagrad_step(p, g, lr, hp, state, fused):
 
 # Adadelta. hp: lr, rho, eps, weight_decay, maximize
 # state: [step, square_avg x2, acc_delta x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adadelta_step(p, g, lr, hp, state, fused):
     rho, eps, weight_decay, maximize = hp[1], hp[2], hp[3], hp[4] != 0.0
     state[0] += 1.0
@@ -140,7 +140,7 @@ def adadelta_step(p, g, lr, hp, state, fused):
 
 # ASGD. hp: lr, lambd, alpha, t0, weight_decay, maximize
 # state: [step, eta, mu, ax x2]; eta and mu are float32 in torch (default-dtype scalars)
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def asgd_step(p, g, lr, hp, state, fused):
     lambd, alpha, t0, weight_decay, maximize = hp[1], hp[2], hp[3], hp[4], hp[5] != 0.0
     if state[0] == 0.0:
@@ -163,7 +163,7 @@ def asgd_step(p, g, lr, hp, state, fused):
 
 # NAdam. hp: lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize
 # state: [step, mu_product, exp_avg x2, exp_avg_sq x2]; mu_product is float32 in torch
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def nadam_step(p, g, lr, hp, state, fused):
     beta1, beta2, eps, weight_decay = hp[1], hp[2], hp[3], hp[4]
     momentum_decay, decoupled, maximize = hp[5], hp[6] != 0.0, hp[7] != 0.0
@@ -195,7 +195,7 @@ def nadam_step(p, g, lr, hp, state, fused):
 
 # RAdam. hp: lr, beta1, beta2, eps, weight_decay, decoupled, maximize
 # state: [step, exp_avg x2, exp_avg_sq x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def radam_step(p, g, lr, hp, state, fused):
     beta1, beta2, eps, weight_decay = hp[1], hp[2], hp[3], hp[4]
     decoupled, maximize = hp[5] != 0.0, hp[6] != 0.0
@@ -232,7 +232,7 @@ def radam_step(p, g, lr, hp, state, fused):
 
 # RMSprop. hp: lr, alpha, eps, weight_decay, momentum, centered, maximize
 # state: [step, square_avg x2, momentum_buffer x2, grad_avg x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rmsprop_step(p, g, lr, hp, state, fused):
     alpha, eps, weight_decay, momentum = hp[1], hp[2], hp[3], hp[4]
     centered, maximize = hp[5] != 0.0, hp[6] != 0.0
@@ -255,7 +255,7 @@ def rmsprop_step(p, g, lr, hp, state, fused):
 
 # Rprop. hp: lr, etaminus, etaplus, step_size_min, step_size_max, maximize
 # state: [step, prev x2, step_size x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rprop_step(p, g, lr, hp, state, fused):
     etaminus, etaplus, step_size_min, step_size_max = hp[1], hp[2], hp[3], hp[4]
     maximize = hp[5] != 0.0
@@ -283,7 +283,7 @@ def rprop_step(p, g, lr, hp, state, fused):
 # Adafactor on a (2,) vector: not element-wise (uses the RMS of the point and of the update).
 # hp: lr, beta2_decay, eps1 (NaN = machine epsilon), eps2, d, weight_decay, maximize
 # state: [step, variance x2]
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adafactor_step(p, g, lr, hp, state, fused):
     beta2_decay, eps1, eps2, d, weight_decay = hp[1], hp[2], hp[3], hp[4], hp[5]
     maximize = hp[6] != 0.0
@@ -314,7 +314,7 @@ def adafactor_step(p, g, lr, hp, state, fused):
 SGD, ADAM, ADAMAX, ADAGRAD, ADADELTA, ASGD, NADAM, RADAM, RMSPROP, RPROP, ADAFACTOR = range(11)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def optimizer_step(kernel_id, p, g, lr, hp, state, fused):
     """Apply one step of the optimizer ``kernel_id``; see the module docstring."""
     if kernel_id == SGD:

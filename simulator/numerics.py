@@ -63,19 +63,19 @@ def _c_pow_intrinsic(typingctx, x, y):
     return sig, codegen
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fma(a, b, c):
     """a * b + c with one rounding."""
     return _fma_intrinsic(float(a), float(b), float(c))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cpow(x, y):
     """Python's ``x ** y`` for floats (C pow), never rewritten into sqrt or multiplications."""
     return _c_pow_intrinsic(float(x), float(y))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def madd(a, b, c, fused):
     """a * b + c as torch computes it here: fused when torch fuses."""
     if fused:
@@ -83,13 +83,13 @@ def madd(a, b, c, fused):
     return a * b + c
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def add_scaled(a, b, alpha, fused):
     """torch ``a.add(b, alpha=alpha)``."""
     return madd(alpha, b, a, fused)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lerp(start, end, weight, fused):
     """torch ``start.lerp_(end, weight)`` with a Python float weight."""
     if abs(weight) < 0.5:
@@ -97,19 +97,19 @@ def lerp(start, end, weight, fused):
     return madd(weight - 1.0, end - start, end, fused)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def addcmul(a, t1, t2, value, fused):
     """torch ``a.addcmul_(t1, t2, value=value)``."""
     return madd(value * t1, t2, a, fused)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def addcdiv(a, t1, t2, value):
     """torch ``a.addcdiv_(t1, t2, value=value)``: three roundings, never fused."""
     return a + (value * t1) / t2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def maximum(a, b):
     """torch.maximum: NaN wins."""
     if a != a or b != b:
@@ -117,7 +117,7 @@ def maximum(a, b):
     return a if a > b else b
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sign(x):
     """torch.sign (0 for 0, NaN for NaN)."""
     if x > 0.0:
@@ -127,7 +127,7 @@ def sign(x):
     return x * 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def to_f32(x):
     """Round to float32, as torch stores scalar state in the default dtype."""
     return float(np.float32(x))

@@ -353,7 +353,7 @@ class ReduceLROnPlateau:
         ], dtype=np.float64)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def plateau_start(vector):
     """A fresh state for ``vector`` (empty vector: no plateau; the state is then unused)."""
     state = np.zeros(3)
@@ -362,7 +362,7 @@ def plateau_start(vector):
     return state
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def plateau_step(vector, state, metric, lr):
     """torch's ``ReduceLROnPlateau.step(metric)`` for one param group whose lr is ``lr``; the new lr."""
     best, threshold = state[_PLATEAU_BEST], vector[_PLATEAU_THRESHOLD]

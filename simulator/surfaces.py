@@ -31,49 +31,49 @@ THREE_PI = 3.0 * math.pi
 # --- values and gradients -------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _rosenbrock(x, y, params):
     a, b = params[0], params[1]
     return (a - x) ** 2 + b * (y - x * x) ** 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _rosenbrock_grad(x, y, params):
     a, b = params[0], params[1]
     valley = y - x * x
     return -2.0 * (a - x) - 4.0 * b * x * valley, 2.0 * b * valley
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _rastrigin(x, y, params):
     A = params[0]
     return 2.0 * A + x * x - A * math.cos(TWO_PI * x) + y * y - A * math.cos(TWO_PI * y)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _rastrigin_grad(x, y, params):
     A = params[0]
     return 2.0 * x + TWO_PI * A * math.sin(TWO_PI * x), 2.0 * y + TWO_PI * A * math.sin(TWO_PI * y)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _himmelblau(x, y, params):
     return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _himmelblau_grad(x, y, params):
     u = x * x + y - 11.0
     v = x + y * y - 7.0
     return 4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _beale(x, y, params):
     return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _beale_grad(x, y, params):
     t1 = 1.5 - x + x * y
     t2 = 2.25 - x + x * y**2
@@ -83,26 +83,26 @@ def _beale_grad(x, y, params):
     return gx, gy
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _booth(x, y, params):
     return (x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _booth_grad(x, y, params):
     u = x + 2.0 * y - 7.0
     v = 2.0 * x + y - 5.0
     return 2.0 * u + 4.0 * v, 4.0 * u + 2.0 * v
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _ackley(x, y, params):
     r = math.sqrt(0.5 * (x * x + y * y))
     waves = 0.5 * (math.cos(TWO_PI * x) + math.cos(TWO_PI * y))
     return -20.0 * math.exp(-0.2 * r) - math.exp(waves) + math.e + 20.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _ackley_grad(x, y, params):
     """Gradient of Ackley; (0, 0) at the origin.
 
@@ -121,7 +121,7 @@ def _ackley_grad(x, y, params):
     return cone * ux + waves * math.sin(TWO_PI * x), cone * uy + waves * math.sin(TWO_PI * y)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _goldstein_price_parts(x, y):
     s = x + y + 1.0
     d = 2.0 * x - 3.0 * y
@@ -130,13 +130,13 @@ def _goldstein_price_parts(x, y):
     return s, d, p, q
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _goldstein_price(x, y, params):
     s, d, p, q = _goldstein_price_parts(x, y)
     return (1.0 + s * s * p) * (30.0 + d * d * q)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _goldstein_price_grad(x, y, params):
     s, d, p, q = _goldstein_price_parts(x, y)
     left = 1.0 + s * s * p
@@ -148,47 +148,47 @@ def _goldstein_price_grad(x, y, params):
     return dleft * right + left * dright_x, dleft * right + left * dright_y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _matyas(x, y, params):
     return 0.26 * (x * x + y * y) - 0.48 * x * y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _matyas_grad(x, y, params):
     return 0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _three_hump_camel(x, y, params):
     return 2.0 * x**2 - 1.05 * x**4 + x**6 / 6.0 + x * y + y * y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _three_hump_camel_grad(x, y, params):
     return 4.0 * x - 4.2 * x**3 + x**5 + y, x + 2.0 * y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _six_hump_camel(x, y, params):
     return (4.0 - 2.1 * x**2 + x**4 / 3.0) * x**2 + x * y + (-4.0 + 4.0 * y**2) * y**2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _six_hump_camel_grad(x, y, params):
     return 8.0 * x - 8.4 * x**3 + 2.0 * x**5 + y, x - 8.0 * y + 16.0 * y**3
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _styblinski_tang(x, y, params):
     return 0.5 * (x**4 - 16.0 * x**2 + 5.0 * x + y**4 - 16.0 * y**2 + 5.0 * y)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _styblinski_tang_grad(x, y, params):
     return 2.0 * x**3 - 16.0 * x + 2.5, 2.0 * y**3 - 16.0 * y + 2.5
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _levi13(x, y, params):
     return (
         math.sin(THREE_PI * x) ** 2
@@ -197,7 +197,7 @@ def _levi13(x, y, params):
     )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _levi13_grad(x, y, params):
     # d/dt sin²(kt) = k sin(2kt)
     gx = THREE_PI * math.sin(2.0 * THREE_PI * x) + 2.0 * (x - 1.0) * (
@@ -211,43 +211,43 @@ def _levi13_grad(x, y, params):
     return gx, gy
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _mccormick(x, y, params):
     return math.sin(x + y) + (x - y) ** 2 - 1.5 * x + 2.5 * y + 1.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _mccormick_grad(x, y, params):
     c = math.cos(x + y)
     return c + 2.0 * (x - y) - 1.5, c - 2.0 * (x - y) + 2.5
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _quadratic(x, y, params):
     return 0.5 * (params[0] * x * x + params[1] * y * y)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _quadratic_grad(x, y, params):
     return params[0] * x, params[1] * y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _saddle(x, y, params):
     return x * x - y * y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _saddle_grad(x, y, params):
     return 2.0 * x, -2.0 * y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _monkey_saddle(x, y, params):
     return x**3 - 3.0 * x * y * y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _monkey_saddle_grad(x, y, params):
     return 3.0 * (x * x - y * y), -6.0 * x * y
 
@@ -257,7 +257,7 @@ def _monkey_saddle_grad(x, y, params):
 # The order must match SURFACE_NAMES; tests check that it does.
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def surface_value(surface_id, x, y, params):
     """f(x, y) of the surface whose index in SURFACE_NAMES is ``surface_id``."""
     if surface_id == 0:
@@ -295,7 +295,7 @@ def surface_value(surface_id, x, y, params):
     raise ValueError("unknown surface id")
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def surface_grad(surface_id, x, y, params):
     """(∂f/∂x, ∂f/∂y) of the surface whose index in SURFACE_NAMES is ``surface_id``."""
     if surface_id == 0:
@@ -333,7 +333,7 @@ def surface_grad(surface_id, x, y, params):
     raise ValueError("unknown surface id")
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _grid(surface_id, xs, ys, params):
     z = np.empty((ys.size, xs.size))
     for i in range(ys.size):

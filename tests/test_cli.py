@@ -226,6 +226,14 @@ def test_diverging_run_writes_its_finite_rows_and_exits_0(tmp_path, capsys):
     assert_bit_identical(loaded, simulate("saddle", "SGD", steps=500, hyperparams={"lr": 10}))
 
 
+@pytest.mark.parametrize("optimizer", ["Adagrad", "Adam", "RMSprop"])
+def test_zero_over_zero_diverges_as_in_torch_instead_of_a_traceback(tmp_path, capsys, optimizer):
+    # eps=0 at the minimum: torch's update is 0/0 = NaN. It used to raise ZeroDivisionError here.
+    code, _stdout, err = run_cli(capsys, "simulate", "--optimizer", optimizer, "--set", "eps=0", "--start", "1,1",
+                                "--steps", "3", "--out", tmp_path / "t.csv")
+    assert code == 0 and "Traceback" not in err and "diverged at step 1" in err
+
+
 def test_a_start_where_the_surface_is_not_finite_is_refused(tmp_path, capsys):
     # the start's loss overflows: there is no finite row to write, so it is bad input
     out = tmp_path / "diverged.csv"
