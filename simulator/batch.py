@@ -18,9 +18,9 @@ Adam/AdamW fast path. What ``kernels.adam_step`` computes from the step count al
 ``pow`` calls) is the same for every row of a block, so it is computed once per block and step and
 the element-wise rest runs as a SIMD loop over the block: the same operations in the same order
 with the same roundings (the tests compare bits with simulate()). Every other optimizer runs
-``kernels.optimizer_step`` row by row. All of it is compiled with NumPy's error model: where an
-optimizer divides 0 by 0 (eps=0 at a zero gradient) simulate() raises ZeroDivisionError, a batch
-row gets NaN, as torch would, and reports diverging.
+``kernels.optimizer_step`` row by row. All of it is compiled with NumPy's error model, as the
+kernels simulate() uses are: where an optimizer divides 0 by 0 (eps=0 at a zero gradient) the row
+gets NaN, as torch would, and reports diverging.
 
 Threads. The kernel runs under a module lock: Numba's ``workqueue`` threading layer (the one left
 when neither TBB nor OpenMP is installed) aborts the process if two threads enter parallel code at
@@ -164,9 +164,8 @@ def _recompiled(dispatcher, **replacements):
     return njit(error_model="numpy", inline="always")(copy)
 
 
-# kernels.optimizer_step with NumPy's error model: where an optimizer divides 0 by 0 (eps=0 at a
-# zero gradient) the row gets NaN and diverges, as torch's would. With Python's error model the
-# ZeroDivisionError simulate() raises would, from a worker thread of a parallel region, be lost.
+# kernels.optimizer_step with every step function inlined into the block loop (a call per row and
+# step would cost more than an SGD step), with the vectorisable addcdiv above.
 _STEPS = {name: _recompiled(getattr(kernels, name), addcdiv=_addcdiv)
           for name in dir(kernels) if name.endswith("_step") and name != "optimizer_step"}
 _optimizer_step = _recompiled(kernels.optimizer_step, **_STEPS)
