@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.scenario import PALETTE
+from gui.widgets.log_axis import decade_axes
 
 NOT_CONVERGED = (52, 52, 58)
 DIVERGED = (110, 16, 24)
@@ -157,7 +158,7 @@ class SweepView(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget(self)
+        self.plot = pg.PlotWidget(self, axisItems=decade_axes("left"))
         self.plot.setLogMode(x=True, y=True)
         for side in ("left", "bottom"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)

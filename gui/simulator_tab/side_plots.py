@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from gui.scenario import RunResult
+from gui.widgets.log_axis import decade_axes
 from gui.widgets.pixmap_budget import reserve_pixmap_cache
 from simulator.surfaces import Surface
 
@@ -25,7 +26,7 @@ COLUMNS = ("run", "step", "loss", "lr", "eff. step x", "eff. step y")
 
 
 def _plot(title: str, left: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="#121418")
+    widget = pg.PlotWidget(background="#121418", axisItems=decade_axes("left"))
     item = widget.getPlotItem()
     item.setTitle(title, color="#d0d0d0", size="10pt")
     item.setLabel("bottom", "step")
@@ -33,7 +34,6 @@ def _plot(title: str, left: str) -> pg.PlotWidget:
     item.showGrid(x=True, y=True, alpha=0.15)
     item.setMenuEnabled(False)
     item.hideButtons()
-    item.getAxis("left").enableAutoSIPrefix(False)  # a log axis reads better as plain powers of ten
     for name in ("left", "bottom"):
         _cache_pixels(item.getAxis(name))  # the grid lines are the axes' own: the cursor crosses them
     return widget

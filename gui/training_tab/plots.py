@@ -13,13 +13,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from gui.widgets.log_axis import decade_axes
+
 CLASS_COLOURS = np.array([(76, 201, 240), (255, 159, 28), (128, 237, 153), (241, 91, 181), (254, 228, 64),
                           (255, 89, 94), (155, 93, 229), (199, 199, 199), (46, 196, 182), (231, 111, 81)])
 GROUP_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 
 
 def _plot(title: str, left: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
-    widget = pg.PlotWidget(title=title)
+    widget = pg.PlotWidget(title=title, axisItems=decade_axes("left"))
     widget.setToolTip(tip)
     widget.setLabel("left", left)
     widget.setLabel("bottom", bottom)
