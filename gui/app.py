@@ -103,13 +103,15 @@ class MainWindow(QMainWindow):
         model = self.simulator.model
         scenario = model.scenario
         try:
-            if scenario.surface != request["surface"] or scenario.surface_params != request["surface_params"]:
+            new_surface = (scenario.surface, scenario.surface_params) != \
+                (request["surface"], request["surface_params"])
+            if new_surface:
                 model.set_surface(request["surface"])
                 scenario.surface_params = dict(request["surface_params"])
-            if (scenario.steps, scenario.noise, scenario.seed) != \
-                    (request["steps"], request["noise"], request["seed"]):
-                scenario.noise, scenario.seed = request["noise"], request["seed"]
-                model.set_steps(request["steps"])
+            scenario.noise, scenario.seed = request["noise"], request["seed"]
+            model.set_steps(request["steps"])  # recomputes every run with all of the above
+            if new_surface:
+                model.surface_changed.emit()  # the map redraws its field with the parameters too
             model.add_run(request["run"])
         except SimulatorError as error:
             self._failed("Could not open this run in the Simulator.", error)
