@@ -153,7 +153,7 @@ class LivePlots(QWidget):
         self.boundary_image.setImage(image, levels=(0, 255))
         x0, x1, y0, y1 = grid.xs[0], grid.xs[-1], grid.ys[0], grid.ys[-1]
         self.boundary_image.setRect(pg.QtCore.QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
-        points = getattr(record, "points", None)
+        points = record.points
         if points is not None:
             xy, labels = points
             brushes = [pg.mkBrush(*CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], 230) for c in labels]

@@ -59,6 +59,7 @@ class RunRecord:
     best_val_loss: float | None = None
     best_val_accuracy: float | None = None
     boundary: object = None  # the latest trainers.preview.DecisionGrid
+    points: tuple | None = None  # (xy, labels) of the training data drawn under the boundary
     samples_per_s: float = 0.0
     worker: object = None  # gui.workers.TrainingWorker while it exists
     checkpoint_path: str | None = None

@@ -321,6 +321,10 @@ class TrainingTab(QWidget):
             return
         if record.worker is not None and record.is_active:
             record.worker.stop_and_wait()
+        self._records_by_worker.pop(record.worker, None)  # its late signals find no run: ignored
+        if record is self.active:
+            self.active = None
+            self._config_checked(self.panel.preview is not None, self.panel.error.text())
         self.runs.remove(self.runs.records.index(record))
         if record.checkpoint_path:
             Path(record.checkpoint_path).unlink(missing_ok=True)

@@ -1,6 +1,8 @@
 """The Training tab: configure, train in a worker thread with live curves, pause, stop, compare,
 export, and hand an optimizer to the Simulator. Headless (offscreen Qt), real training on tiny data."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -144,6 +146,22 @@ def test_two_runs_overlay_in_their_colours(qtbot, tab):
     assert len(tab.plots.loss.getPlotItem().listDataItems()) == 2
     tab.runs.item(1, 0).setText("sgd baseline")
     assert second.name == "sgd baseline"
+
+
+def test_deleting_runs_finished_and_running(qtbot, tab):
+    finished = run_to_end(qtbot, tab)
+    checkpoint = finished.checkpoint_path
+    tab.runs.selectRow(0)
+    tab.delete_selected()
+    assert tab.runs.records == [] and not Path(checkpoint).exists()
+    tab.panel.load(tiny(data={"samples": 4000, "batch_size": 2}, train={"epochs": 20}))
+    running = tab.start()
+    qtbot.waitUntil(lambda: running.steps.size >= 3, timeout=WAIT_MS)
+    tab.runs.selectRow(0)
+    tab.delete_selected()
+    assert not running.worker.isRunning() and not tab.is_running and tab.start_button.isEnabled()
+    tab.refresh_plots()
+    assert tab.plots.loss.getPlotItem().listDataItems() == []
 
 
 def test_a_diverging_run_stops_with_a_message_and_its_curves_stay(qtbot, tab):
