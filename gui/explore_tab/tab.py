@@ -276,14 +276,15 @@ class ExploreTab(QWidget):
         xs, ys, starts = start_grid(surface.bounds, resolution)
 
         def job(progress):
-            return simulate_many(scenario.surface, run.optimizer, starts, scenario.steps, run.hyperparams,
-                                 run.schedule, scenario.noise, scenario.seed,
-                                 surface_params=scenario.surface_params or None, progress=progress)
+            result = simulate_many(scenario.surface, run.optimizer, starts, scenario.steps, run.hyperparams,
+                                   run.schedule, scenario.noise, scenario.seed,
+                                   surface_params=scenario.surface_params or None, progress=progress)
+            return result, (xs, ys, run.name)  # the grid travels with its result
 
-        self._basin_grid = (xs, ys, run.name)
         return self._run(job, self._basin_done, f"{run.name} from {resolution}×{resolution} starts")
 
-    def _basin_done(self, result) -> None:
+    def _basin_done(self, outcome) -> None:
+        result, self._basin_grid = outcome
         xs, ys, name = self._basin_grid
         self.basin_result = result
         self.basin.show_result(result, xs, ys)
@@ -331,12 +332,12 @@ class ExploreTab(QWidget):
                 results.append((index, run.name, run.color, result, floor))
                 if result.cancelled:
                     break
-            return results
+            return results, starts
 
-        self._sweep_starts = starts
         return self._run(job, self._sweep_done, f"{len(runs)} runs × {len(lrs)} lrs × {len(starts)} starts")
 
-    def _sweep_done(self, results) -> None:
+    def _sweep_done(self, outcome) -> None:
+        results, self._sweep_starts = outcome
         self.sweep_results = results
         self.sweep.show_results(results)
         cancelled = any(result.cancelled for _, _, _, result, _ in results)
