@@ -216,10 +216,12 @@ class _Report:
             self.started = time.perf_counter()
             if not self.quiet:
                 resumed = f", resuming after step {event.start_step}" if event.start_step else ""
-                print(f"Training on {event.device} ({event.device_note}): {event.train_samples} training / "
+                note = f" ({event.device_note})" if event.device_note != event.device else ""
+                epochs = f"{event.epochs} epoch{'s' if event.epochs != 1 else ''}"
+                print(f"Training on {event.device}{note}: {event.train_samples} training / "
                       f"{event.val_samples} validation samples, {event.parameters:,} parameters, groups "
-                      f"{', '.join(event.groups)}; {event.epochs} epochs × {event.steps_per_epoch} steps"
-                      f"{resumed}", flush=True)
+                      f"{', '.join(event.groups)}; {epochs} × {event.steps_per_epoch} steps{resumed}",
+                      flush=True)
         elif isinstance(event, StepLogged):
             rate = event.samples_per_s
             self.rate = rate if self.rate is None else 0.9 * self.rate + 0.1 * rate  # a steady figure
