@@ -139,6 +139,7 @@ class MapView(pg.PlotWidget):
         reserve_pixmap_cache(self, 2)  # the field and the contours span the view; the minima are small
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor="#e8e8e8",
                                           brush=pg.mkBrush(18, 20, 24, 200))
+        self._legend_key: list | None = None  # what the legend lists now, to skip needless rebuilds
         self.shared_start = pg.TargetItem(size=18, symbol="crosshair", pen=pg.mkPen("#ffffff", width=2),
                                           movable=True)
         self.shared_start.setZValue(40)
@@ -302,14 +303,20 @@ class MapView(pg.PlotWidget):
         return xy[keep], rows[keep]
 
     def _rebuild_legend(self) -> None:
+        entries = [(items.legend_line, items.result.spec.name) for items in self._runs
+                   if items.result is not None and items.result.spec.visible
+                   and items.result.trajectory is not None]
+        entries += [(self._arrow_samples[kind], ARROW_NAMES[kind])
+                    for kind, shown in self.arrows_shown.items() if shown and self._runs]
+        # Rebuilding the legend costs ~9 ms (a label item per entry), so only when its entries change,
+        # not after every recompute. A sample draws its item's current pen: a new colour needs no rebuild.
+        key = [(id(sample), name) for sample, name in entries]
+        if key == self._legend_key:
+            return
+        self._legend_key = key
         self.legend.clear()
-        for items in self._runs:
-            result = items.result
-            if result is not None and result.spec.visible and result.trajectory is not None:
-                self.legend.addItem(items.legend_line, result.spec.name)
-        for kind, shown in self.arrows_shown.items():
-            if shown and self._runs:
-                self.legend.addItem(self._arrow_samples[kind], ARROW_NAMES[kind])
+        for sample, name in entries:
+            self.legend.addItem(sample, name)
 
     def set_arrows(self, **shown: bool) -> None:
         self.arrows_shown.update(shown)

@@ -86,6 +86,7 @@ class SidePlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self._curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self._drawn: dict[int, tuple] = {}  # curve index -> (trajectory, f*, colour) it shows
         self._results: list[RunResult] = []
 
     def set_results(self, surface: Surface, results: list[RunResult], has_params: bool) -> None:
@@ -108,10 +109,18 @@ class SidePlots(QWidget):
             reserve_pixmap_cache(plot, 2 + len(self._curves))
         for index, (loss_curve, lr_curve) in enumerate(self._curves):
             if index >= len(shown):
-                loss_curve.setData([], [])
-                lr_curve.setData([], [])
+                if self._drawn.pop(index, None) is not None:
+                    loss_curve.setData([], [])
+                    lr_curve.setData([], [])
                 continue
             t = shown[index].trajectory
+            # Setting a curve's data throws away its cached picture: after one run changed, the
+            # others keep theirs (a repaint of all 16 curves costs ~25 ms).
+            # The key holds the trajectory itself (compared by identity), so no new one can reuse its id.
+            previous, look = self._drawn.get(index), (f_star, shown[index].spec.color)
+            if previous is not None and previous[0] is t and previous[1:] == look:
+                continue
+            self._drawn[index] = (t, *look)
             steps = np.arange(len(t.loss))
             pen = pg.mkPen(shown[index].spec.color, width=1.5)
             loss_curve.setData(steps, np.maximum(t.loss - f_star, GAP_FLOOR), pen=pen)

@@ -14,6 +14,25 @@ def tab_of(window):
     return window.simulator
 
 
+def test_the_legend_follows_renames_hiding_and_arrows_but_not_recomputes(window):
+    tab = tab_of(window)
+    model = tab.model
+
+    def legend():
+        return [label.text for _, label in tab.map.legend.items]
+
+    model.update_run(3, hyperparams={"lr": 0.02})  # a recompute: same entries, legend kept as is
+    labels = [label for _, label in tab.map.legend.items]
+    model.update_run(3, hyperparams={"lr": 0.03})
+    assert [label for _, label in tab.map.legend.items] == labels
+    model.rename_run(0, "plain SGD")
+    assert legend()[0] == "plain SGD"
+    model.update_run(1, visible=False)
+    assert "SGD + momentum" not in legend()
+    tab.map.set_arrows(gradient=True)
+    assert "−gradient (direction)" in legend()
+
+
 def test_first_launch_shows_the_classics_racing_with_a_legend(window):
     tab = tab_of(window)
     assert [t for t in (window.tabs.tabText(i) for i in range(window.tabs.count()))] == ["Simulator", "Training", "Explore"]
@@ -341,3 +360,17 @@ def test_loading_a_scenario_replaces_the_runs(window):
     tab.load_scenario(scenario)
     assert tab.run_list.tree.topLevelItemCount() == 1 and tab.playback.last == 100
     assert tab.map.surface.name == "himmelblau"
+
+
+def test_side_plots_redraw_the_changed_run_and_keep_the_others(window):
+    tab = tab_of(window)
+    curves = tab.side._curves
+    before = [curves[i][0].getOriginalDataset()[1].copy() for i in range(4)]
+    tab.model.update_run(3, hyperparams={"lr": 0.01})
+    after = [curves[i][0].getOriginalDataset()[1] for i in range(4)]
+    adam = tab.model.results[3].trajectory
+    assert after[3][:len(adam.loss)].shape == adam.loss.shape and not np.array_equal(after[3], before[3])
+    _, lrs = curves[3][1].getOriginalDataset()
+    assert np.all(lrs == adam.lr)
+    for i in range(3):  # f* did not move: the other curves were not touched
+        assert np.array_equal(after[i], before[i])
