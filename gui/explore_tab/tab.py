@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -33,6 +32,7 @@ from gui.explore_tab.views import BasinView, SweepView
 from gui.scenario import RunSpec, Scenario
 from gui.simulator_tab.model import SimulatorModel
 from gui.simulator_tab.run_panel import RunEditor, RunList, ScenarioPanel
+from gui.widgets.column import scrolling_column
 from gui.workers import JobWorker
 from simulator import SimulatorError, get_surface
 from simulator.trajectory import write_csv_atomically
@@ -97,18 +97,9 @@ class ExploreTab(QWidget):
 
     # -- layout -----------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(4, 4, 4, 4)
-        left_layout.addWidget(QLabel("The basin map uses the <b>selected</b> run; the sweep every "
-                                     "<b>ticked</b> run.", left))
-        for widget in (self.scenario_panel, self.run_list, self.run_editor):
-            left_layout.addWidget(widget)
-        scroll = QScrollArea(self)
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(380)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        hint = QLabel("The basin map uses the <b>selected</b> run; the sweep every <b>ticked</b> run.", self)
+        hint.setWordWrap(True)
+        scroll = scrolling_column(self, (hint, self.scenario_panel, self.run_list, self.run_editor))
 
         self.pages = QTabWidget(self)
         self.pages.addTab(self._basin_page(), "Basin map")

@@ -6,7 +6,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -18,6 +17,7 @@ from gui.simulator_tab.model import SimulatorModel
 from gui.simulator_tab.playback import Playback, PlaybackBar
 from gui.simulator_tab.run_panel import RunEditor, RunList, ScenarioPanel
 from gui.simulator_tab.side_plots import SidePlots
+from gui.widgets.column import scrolling_column
 from simulator import SimulatorError
 from simulator.trajectory import write_runs_csv
 
@@ -60,16 +60,7 @@ class SimulatorTab(QWidget):
         reset.clicked.connect(self.map.reset_view)
         view_layout.addWidget(reset)
 
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(4, 4, 4, 4)
-        for widget in (self.scenario_panel, self.run_list, self.run_editor, view_box):
-            left_layout.addWidget(widget)
-        scroll = QScrollArea(self)
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(380)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = scrolling_column(self, (self.scenario_panel, self.run_list, self.run_editor, view_box))
 
         centre = QWidget(self)
         centre_layout = QVBoxLayout(centre)
