@@ -705,14 +705,8 @@ def simulate_many(
     chunk_rows = _check_chunking(chunk_rows, progress)
     job = _prepare(surface, optimizer, starts, steps, [hyperparams], schedule, noise, seed, surface_params,
                    tolerance, near)
-    final_xy, final_loss, minimum_index, converged, diverged, diverged_at, done, cancelled = _run_rows(
-        job, chunk_rows, progress)
-    return BatchResult(
-        final_xy=final_xy, final_loss=final_loss, minimum_index=minimum_index, converged_step=converged,
-        diverged=diverged, diverged_at=diverged_at, done=done, minima=job.minima, tolerance=job.tolerance,
-        near=job.near, surface=job.surface.name, optimizer=job.spec.name, hyperparams=job.values[0],
-        steps=job.steps, schedule=job.schedule, noise=job.sigma, seed=job.seed, cancelled=cancelled,
-    )
+    return BatchResult(**_run_fields(job, chunk_rows, progress, (job.starts.shape[0],)),
+                       hyperparams=job.values[0])
 
 
 def sweep(
@@ -757,15 +751,20 @@ def sweep(
     sets = [{**(hyperparams or {}), param: value} for value in values]
     job = _prepare(surface, spec.name, starts, steps, sets, schedule, noise, seed, surface_params, tolerance,
                    near)
-    final_xy, final_loss, minimum_index, converged, diverged, diverged_at, done, cancelled = _run_rows(
-        job, chunk_rows, progress)
     shape = (len(values), job.starts.shape[0])
-    return SweepResult(
-        param=param, values=[v[param] for v in job.values], final_xy=final_xy.reshape(*shape, 2),
-        final_loss=final_loss.reshape(shape), minimum_index=minimum_index.reshape(shape),
-        converged_step=converged.reshape(shape), diverged=diverged.reshape(shape),
-        diverged_at=diverged_at.reshape(shape), done=done.reshape(shape), minima=job.minima,
-        tolerance=job.tolerance, near=job.near, surface=job.surface.name, optimizer=job.spec.name,
-        hyperparams=job.values, steps=job.steps, schedule=job.schedule, noise=job.sigma, seed=job.seed,
-        cancelled=cancelled,
-    )
+    return SweepResult(param=param, values=[v[param] for v in job.values],
+                       **_run_fields(job, chunk_rows, progress, shape), hyperparams=job.values)
+
+
+_ROW_FIELDS = ("final_xy", "final_loss", "minimum_index", "converged_step", "diverged", "diverged_at", "done")
+
+
+def _run_fields(job: _Job, chunk_rows, progress, shape: tuple[int, ...]) -> dict:
+    """Run the job; the result fields both forms share: the per-row arrays shaped ``shape`` (+ (2,)
+    for points) and the settings the job resolved."""
+    *arrays, cancelled = _run_rows(job, chunk_rows, progress)
+    rows = {name: array.reshape(*shape, *array.shape[1:])
+            for name, array in zip(_ROW_FIELDS, arrays, strict=True)}
+    return {**rows, "minima": job.minima, "tolerance": job.tolerance, "near": job.near,
+            "surface": job.surface.name, "optimizer": job.spec.name, "steps": job.steps,
+            "schedule": job.schedule, "noise": job.sigma, "seed": job.seed, "cancelled": cancelled}
