@@ -100,7 +100,7 @@ def _param_group(text: str) -> dict:
 
 def command_line(config) -> str:
     """The ``python main.py train ...`` command that trains exactly ``config`` (flags only)."""
-    from trainers.config import RunConfig
+    from trainers.config import OWN_KEYS, RunConfig
 
     flags = {"data.name": "--dataset", "data.path": "--data-path", "model.name": "--model",
              "model.hidden": "--hidden", "model.activation": "--activation", "optimizer.name": "--optimizer",
@@ -109,7 +109,7 @@ def command_line(config) -> str:
     defaults, wanted = RunConfig().to_dict(), config.to_dict()
     args = ["python", "main.py", "train"]
     for section, values in wanted.items():
-        own = _OWN_KEYS.get(section, ())
+        own = OWN_KEYS.get(section, ())
         for key, value in values.items():
             if key == "param_groups":
                 for rule in value:
@@ -126,10 +126,6 @@ def command_line(config) -> str:
             elif value != defaults[section].get(key):
                 args += ["--set", f"{dotted}={_flag_text(value)}"]
     return shlex.join(args)
-
-
-_OWN_KEYS = {"optimizer": ("name", "param_groups", "no_decay_bias_norm"),
-             "scheduler": ("name", "interval", "warmup_steps", "monitor")}
 
 
 def _flag_text(value) -> str:
@@ -249,7 +245,7 @@ class _Report:
         eta = (now - self.started) / steps_done * (total - event.step) if steps_done else 0.0
         text = (f"\repoch {event.epoch}/{self.run.config.train.epochs} |{bar}| {done:4.0%} "
                 f"{event.step}/{total} steps · loss {event.train_loss:.4g} · "
-                f"{_count(self.rate)} samples/s · ETA {_duration(eta)} ")
+                f"{_count(self.rate)} samples/s · ETA {duration_text(eta)} ")
         sys.stderr.write(text)
         sys.stderr.flush()
         self.bar_shown = True
@@ -276,7 +272,7 @@ def _epoch_line(event, epochs: int) -> str:
 
 
 def _summary(event, metrics_out, checkpoint) -> str:
-    parts = [f"{event.message} in {_duration(event.seconds)}"]
+    parts = [f"{event.message} in {duration_text(event.seconds)}"]
     if event.best_val_loss is not None:
         parts.append(f"best val loss {event.best_val_loss:.4f}")
     if event.best_val_accuracy is not None:
@@ -292,7 +288,7 @@ def _count(rate: float | None) -> str:
     return f"{rate / 1000:.1f}k" if rate >= 1000 else f"{rate:.0f}"
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, seconds = divmod(int(seconds), 60)

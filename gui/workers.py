@@ -62,11 +62,8 @@ class TrainingWorker(QThread):
 
         try:
             training = TrainingRun(self.config, checkpoint_path=self.checkpoint_path)
-        except ConfigError as error:
-            self.failed.emit(str(error))
-            return
-        except Exception as error:  # anything else still reaches the user, not stderr
-            self.failed.emit(f"{type(error).__name__}: {error}")
+        except Exception as error:
+            self.failed.emit(_failure_text(error, ConfigError))
             return
         self.training = training
         if self._pause_requested:
@@ -100,7 +97,7 @@ class TrainingWorker(QThread):
                 elif isinstance(event, RunEnded):
                     self.ended.emit(event)
         except Exception as error:
-            self.failed.emit(f"{type(error).__name__}: {error}")
+            self.failed.emit(_failure_text(error, ConfigError))
 
 
 def _points(dataset, limit: int = 2000):
@@ -139,10 +136,13 @@ class JobWorker(QThread):
 
         try:
             result = self.job(self._progress)
-        except SimulatorError as error:
-            self.failed.emit(str(error))
-            return
-        except Exception as error:  # anything else still reaches the user, not stderr
-            self.failed.emit(f"{type(error).__name__}: {error}")
+        except Exception as error:
+            self.failed.emit(_failure_text(error, SimulatorError))
             return
         self.done.emit(result)
+
+
+def _failure_text(error: Exception, expected: type) -> str:
+    """The message for the user: an expected error (a refused value) speaks for itself; anything else
+    is named too, and reaches the GUI rather than a terminal nobody reads."""
+    return str(error) if isinstance(error, expected) else f"{type(error).__name__}: {error}"

@@ -86,7 +86,7 @@ class TrainConfig:
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "optimizer": OptimizerConfig,
             "scheduler": SchedulerConfig, "train": TrainConfig}
 # Keys of the optimizer/scheduler sections that are OptiScope's; every other key goes to torch.
-_OWN_KEYS = {"optimizer": ("name", "param_groups", "no_decay_bias_norm"),
+OWN_KEYS = {"optimizer": ("name", "param_groups", "no_decay_bias_norm"),
              "scheduler": ("name", "interval", "warmup_steps", "monitor")}
 
 
@@ -144,7 +144,7 @@ class RunConfig:
             raise ConfigError(f"{dotted_key}: expected SECTION.KEY with a section among "
                               f"{', '.join(SECTIONS)}")
         part = getattr(self, section)
-        if section in _OWN_KEYS and key not in _OWN_KEYS[section]:
+        if section in OWN_KEYS and key not in OWN_KEYS[section]:
             part.options[key] = _plain(value, dotted_key)
             return
         names = [f.name for f in fields(part) if f.name != "options"]

@@ -239,25 +239,23 @@ class ScheduleDriver:
         self.monitor = config.monitor
         self.main = None
         self.warmup = None
-        self.sequential = False
-        total_steps = steps_per_epoch * epochs
-        if max_steps is not None:
-            total_steps = min(total_steps, max_steps)
+        # The run's length in optimizer steps: what the training loop and the lr preview run for.
+        self.total_steps = steps_per_epoch * epochs if max_steps is None else \
+            min(max_steps, steps_per_epoch * epochs)
         if self.warmup_steps:
             # lr/w on the first step, the full lr after w steps: the ramp the simulator's --warmup
             # builds, so a schedule sent from training to a surface is the same schedule.
             self.warmup = lr_scheduler.LinearLR(optimizer, start_factor=1.0 / self.warmup_steps,
                                                 end_factor=1.0, total_iters=self.warmup_steps)
-        self.scheduler_steps = total_steps - self.warmup_steps if self.interval == "step" else epochs
+        self.scheduler_steps = self.total_steps - self.warmup_steps if self.interval == "step" else epochs
         if config.name is not None:
-            self.main = _build_main_scheduler(optimizer, config, self.interval, total_steps, epochs)
+            self.main = _build_main_scheduler(optimizer, config, self.interval, self.scheduler_steps)
         self.is_plateau = isinstance(self.main, lr_scheduler.ReduceLROnPlateau)
         if self.warmup is not None and self.main is not None and self.interval == "step" \
                 and not self.is_plateau:
             self.main = lr_scheduler.SequentialLR(optimizer, [self.warmup, self.main],
                                                   milestones=[self.warmup_steps])
             self.warmup = None
-            self.sequential = True
 
     @property
     def steps_per_step(self) -> bool:
@@ -295,7 +293,8 @@ class ScheduleDriver:
             self.warmup.load_state_dict(state["warmup"])
 
 
-def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, total_steps: int, epochs: int):
+def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, scheduler_steps: int):
+    """The configured scheduler; ``scheduler_steps``: how often the run will step it."""
     cls = scheduler_class(config.name)
     options = dict(config.options)
     given_objects = any(callable(v) or (isinstance(v, list | tuple) and v and
@@ -305,7 +304,6 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, tot
                           "objects (use the Python API); for a warm-up use scheduler.warmup_steps")
     known = class_options(cls, skip=1)
     _check_option_names(cls, options, "scheduler")
-    scheduler_steps = total_steps - config.warmup_steps if interval == "step" else epochs
     if cls is lr_scheduler.OneCycleLR and not any(k in options for k in ("total_steps", "epochs")):
         options["total_steps"] = max(1, scheduler_steps)  # the run's length, in the scheduler's unit
     if cls is lr_scheduler.ReduceLROnPlateau and "mode" not in options and config.monitor == "val_accuracy":

@@ -135,11 +135,9 @@ class TrainingRun:
         self.loss_fn = loss_for(self.dataset.task)
         self.train_samples = len(self.dataset.x_train)
         self.steps_per_epoch = math.ceil(self.train_samples / data.batch_size)
-        epochs, max_steps = self.config.train.epochs, self.config.train.max_steps
-        self.total_steps = self.steps_per_epoch * epochs if max_steps is None else \
-            min(max_steps, self.steps_per_epoch * epochs)
         self.schedule = ScheduleDriver(self.optimizer, self.config.scheduler, self.steps_per_epoch,
-                                       epochs, max_steps)
+                                       self.config.train.epochs, self.config.train.max_steps)
+        self.total_steps = self.schedule.total_steps
         # Data moves to the device once; batches are index_select-ed there.
         self.x_train = torch.as_tensor(self.dataset.x_train, device=self.device)
         self.y_train = torch.as_tensor(self.dataset.y_train, device=self.device)

@@ -47,9 +47,9 @@ def preview_run(config: RunConfig, dataset: Dataset | None = None) -> RunPreview
     model = build_model(config.model, dataset.input_shape, dataset.output_size)
     optimizer, plan = build_optimizer(model, config.optimizer, torch.device("cpu"))
     steps_per_epoch = math.ceil(len(dataset.x_train) / config.data.batch_size)
-    epochs, max_steps = config.train.epochs, config.train.max_steps
-    total = steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
-    driver = ScheduleDriver(optimizer, config.scheduler, steps_per_epoch, epochs, max_steps)
+    driver = ScheduleDriver(optimizer, config.scheduler, steps_per_epoch, config.train.epochs,
+                            config.train.max_steps)
+    total = driver.total_steps
     lrs = np.empty((len(plan.groups), total))
     # Stalled metrics for a plateau scheduler: the curve shows its reductions at their earliest.
     stalled = {"val_loss": 1.0, "val_accuracy": 0.0, "train_loss": 1.0}

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cli.train import duration_text
 from gui.scenario import PALETTE
 from gui.training_tab.config_panel import ConfigPanel
 from gui.training_tab.plots import LivePlots
@@ -215,7 +216,7 @@ class TrainingTab(QWidget):
             elapsed = time.perf_counter() - self._started_at
             eta = elapsed / step * (record.total_steps - step) if step else 0.0
             self.progress.setFormat(f"epoch {events[-1].epoch} · step {step}/{record.total_steps} · "
-                                    f"{record.samples_per_s:,.0f} samples/s · ETA {_duration(eta)}")
+                                    f"{record.samples_per_s:,.0f} samples/s · ETA {duration_text(eta)}")
         self._mark_dirty()
 
     @Slot(object, object)
@@ -430,10 +431,3 @@ def _leave_a_core_for_the_gui() -> None:
     cores = os.cpu_count() or 1
     if cores > 1 and torch.get_num_threads() >= cores:
         torch.set_num_threads(cores - 1)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
