@@ -9,6 +9,8 @@ progress and Cancel; clicking a result plays that trajectory in the Simulator ta
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -244,10 +246,7 @@ class ExploreTab(QWidget):
             self.worker.wait(60_000)
 
     def _frozen_scenario(self) -> Scenario:
-        scenario = self.model.scenario
-        return Scenario(surface=scenario.surface, surface_params=dict(scenario.surface_params),
-                        steps=scenario.steps, noise=scenario.noise, seed=scenario.seed,
-                        runs=[run.copy() for run in scenario.runs])
+        return copy.deepcopy(self.model.scenario)
 
     def _selected_run(self) -> RunSpec | None:
         runs = self.model.scenario.runs
