@@ -50,11 +50,11 @@ from bench_simulator import torch_rosenbrock_path  # noqa: E402 (benchmarks/ is 
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.scenario import RunSpec, Scenario, compute, compute_run  # noqa: E402
 from gui.simulator_tab.map_view import MapView  # noqa: E402
 from gui.simulator_tab.tab import SimulatorTab  # noqa: E402
 from gui.simulator_tab.trail_layer import TrailLayer  # noqa: E402
+from gui.theme import configure_pyqtgraph  # noqa: E402
 from simulator import get_surface  # noqa: E402
 
 START = (-1.5, 2.0)

@@ -5,11 +5,12 @@ import math
 import os
 import sys
 
-from cli.values import parse_point, parse_settings, parse_value
+from cli.values import parse_point, parse_settings
 from simulator import OPTIMIZERS, SURFACES, simulate
 from simulator.errors import SimulatorError
 from simulator.schedules import SCHEDULES
 from simulator.trajectory import CONVERGED, DIVERGED
+from simulator.values import parse_value
 from trainers.config import MODELS
 from trainers.datasets import DATASETS
 

@@ -4,14 +4,15 @@ Prints a progress bar with ETA (on a terminal) and one line per epoch; writes th
 checkpoints as it goes, so an interrupted run (Ctrl+C, a divergence) keeps everything so far.
 """
 
-import shlex
 import signal
 import sys
 import time
 
 from cli.commands import check_writable
-from cli.values import parse_settings, parse_value
+from cli.values import parse_settings
 from simulator.errors import SimulatorError
+from simulator.values import parse_value
+from trainers.command import FLAG_KEYS, TEXT_KEYS, duration_text
 
 INTERRUPTED = 130
 RUN_FAILED = 1
@@ -44,6 +45,8 @@ def add_train_parser(commands) -> None:
     train.add_argument("--batch-size", help="samples per optimizer step")
     train.add_argument("--max-steps", help="stop after this many optimizer steps")
     train.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    train.add_argument("--threads", help="torch CPU threads (default: the cores less one); part of the run, "
+                                         "since torch's sums depend on it")
     train.add_argument("--seed", help="seed for the data split, the initial weights and shuffling")
     train.add_argument("--metrics-out", metavar="METRICS.csv", help="write metrics (epoch,step,metric,value)")
     train.add_argument("--checkpoint", metavar="RUN.pt",
@@ -52,28 +55,16 @@ def add_train_parser(commands) -> None:
     train.add_argument("--quiet", action="store_true", help="only the final summary")
 
 
-# Flags that set one configuration key, with the key.
-_FLAG_KEYS = {
-    "dataset": "data.name", "data_path": "data.path", "model": "model.name", "hidden": "model.hidden",
-    "activation": "model.activation", "optimizer": "optimizer.name", "scheduler": "scheduler.name",
-    "epochs": "train.epochs", "batch_size": "data.batch_size", "max_steps": "train.max_steps",
-    "device": "train.device", "seed": "train.seed",
-}
-
-
 def _overrides(args) -> dict:
     """Every configuration key the flags set, in a fixed order (the flags, then --set, then
     --scheduler-set)."""
     values = {}
-    for flag, key in _FLAG_KEYS.items():
-        text = getattr(args, flag)
+    for flag, key in FLAG_KEYS.items():
+        text = getattr(args, flag.removeprefix("--").replace("-", "_"))
         if text is not None:
-            value = parse_value(text)
+            value = text if key in TEXT_KEYS else parse_value(text)
             if key == "model.hidden" and not isinstance(value, tuple):
                 value = (value,)
-            if key in ("data.name", "data.path", "model.name", "optimizer.name", "scheduler.name",
-                       "train.device", "model.activation"):
-                value = text  # names are text even when they look like numbers
             values[key] = list(value) if isinstance(value, tuple) else value
     for key, value in parse_settings(args.settings, "--set").items():
         values[key if "." in key else f"optimizer.{key}"] = value
@@ -96,46 +87,6 @@ def _param_group(text: str) -> dict:
     if "match" not in rule:
         raise SimulatorError(f"--param-group needs match=REGEX, got '{text}'")
     return rule
-
-
-def command_line(config) -> str:
-    """The ``python main.py train ...`` command that trains exactly ``config`` (flags only)."""
-    from trainers.config import OWN_KEYS, RunConfig
-
-    flags = {"data.name": "--dataset", "data.path": "--data-path", "model.name": "--model",
-             "model.hidden": "--hidden", "model.activation": "--activation", "optimizer.name": "--optimizer",
-             "scheduler.name": "--scheduler", "train.epochs": "--epochs", "data.batch_size": "--batch-size",
-             "train.max_steps": "--max-steps", "train.device": "--device", "train.seed": "--seed"}
-    defaults, wanted = RunConfig().to_dict(), config.to_dict()
-    args = ["python", "main.py", "train"]
-    for section, values in wanted.items():
-        own = OWN_KEYS.get(section, ())
-        for key, value in values.items():
-            if key == "param_groups":
-                for rule in value:
-                    args += ["--param-group", ";".join(f"{k}={_flag_text(v)}" for k, v in rule.items())]
-                continue
-            dotted = f"{section}.{key}"
-            if dotted in flags:
-                if value != defaults[section].get(key) or dotted == "optimizer.name":
-                    args += [flags[dotted], _flag_text(value)]
-            elif section == "optimizer" and key not in own:
-                args += ["--set", f"{key}={_flag_text(value)}"]
-            elif section == "scheduler" and key not in own:
-                args += ["--scheduler-set", f"{key}={_flag_text(value)}"]
-            elif value != defaults[section].get(key):
-                args += ["--set", f"{dotted}={_flag_text(value)}"]
-    return shlex.join(args)
-
-
-def _flag_text(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "none"
-    if isinstance(value, list | tuple):
-        return ",".join(_flag_text(v) for v in value)
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _check_output(path: str | None, option: str) -> None:
@@ -214,7 +165,8 @@ class _Report:
                 resumed = f", resuming after step {event.start_step}" if event.start_step else ""
                 note = f" ({event.device_note})" if event.device_note != event.device else ""
                 epochs = f"{event.epochs} epoch{'s' if event.epochs != 1 else ''}"
-                print(f"Training on {event.device}{note}: {event.train_samples} training / "
+                threads = f"{event.threads} CPU thread{'s' if event.threads != 1 else ''}"
+                print(f"Training on {event.device}{note}, {threads}: {event.train_samples} training / "
                       f"{event.val_samples} validation samples, {event.parameters:,} parameters, groups "
                       f"{', '.join(event.groups)}; {epochs} × {event.steps_per_epoch} steps{resumed}",
                       flush=True)
@@ -286,11 +238,3 @@ def _count(rate: float | None) -> str:
     if rate is None:
         return "?"
     return f"{rate / 1000:.1f}k" if rate >= 1000 else f"{rate:.0f}"
-
-
-def duration_text(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}"

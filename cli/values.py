@@ -1,28 +1,10 @@
-"""Parsing of the CLI's typed values: ``KEY=VALUE`` settings and ``X,Y`` points."""
+"""Parsing of the CLI's typed values: ``KEY=VALUE`` settings and ``X,Y`` points (each value in the
+syntax of ``simulator.values.parse_value``)."""
 
 import math
 
 from simulator.errors import SimulatorError
-
-
-def parse_value(text: str):
-    """A CLI value: a number, ``true``/``false``, ``none``, a comma tuple of those, or a bare word."""
-    text = text.strip()
-    if "," in text:
-        return tuple(parse_value(part) for part in text.split(","))
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
+from simulator.values import parse_value
 
 
 def parse_settings(items: list[str] | None, option: str) -> dict:

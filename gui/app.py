@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from gui.scenario import RunSpec, Scenario, presets
 from gui.simulator_tab.tab import SimulatorTab
+from gui.theme import configure_pyqtgraph
 from simulator import SimulatorError
 
 if TYPE_CHECKING:  # imported when first shown (torch; the batch kernels)
@@ -35,10 +35,6 @@ if TYPE_CHECKING:  # imported when first shown (torch; the batch kernels)
 APP_NAME = "OptiScope"
 WELCOME = ("Space plays, ← → step, Home/End jump. Click the map to move the start; "
            "Ctrl+click: the selected run only.")
-
-
-def configure_pyqtgraph() -> None:
-    pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", foreground="#d8d8d8")
 
 
 class MainWindow(QMainWindow):

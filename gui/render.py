@@ -20,8 +20,8 @@ def render_scenario(scenario: Scenario, out, step: int | None = None, size=DEFAU
     Raises ScenarioError for a bad step or an unwritable file.
     """
     _application()
-    from gui.app import configure_pyqtgraph
     from gui.simulator_tab.map_view import MapView
+    from gui.theme import configure_pyqtgraph
     from simulator import get_surface
 
     configure_pyqtgraph()

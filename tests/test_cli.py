@@ -19,8 +19,9 @@ import pytest
 
 import cli
 import main as entry_point
-from cli.values import parse_point, parse_settings, parse_value
+from cli.values import parse_point, parse_settings
 from simulator import OPTIMIZERS, SURFACES, SimulatorError, Trajectory, get_surface, simulate
+from simulator.values import parse_value
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT = 60

@@ -22,6 +22,7 @@ def test_train_with_flags_prints_epochs_and_writes_metrics(tmp_path, capsys):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("Training on cpu") and "160 training / 40 validation samples" in lines[0]
+    assert f"{RunConfig().train.threads} CPU thread" in lines[0]
     assert [line.split(":")[0] for line in lines[1:4]] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
     assert "val accuracy" in lines[1] and "samples/s" in lines[1]
     assert lines[4].startswith("finished 3 epochs in") and str(metrics) in lines[4]
@@ -67,9 +68,10 @@ device = "cpu"
 def test_checkpoint_and_resume_continue_the_same_run(tmp_path, capsys):
     whole_metrics, part_metrics = tmp_path / "whole.csv", tmp_path / "part.csv"
     checkpoint = tmp_path / "run.pt"
-    assert run_cli(capsys, "train", *QUICK, "--epochs", "4", "--metrics-out", whole_metrics)[0] == 0
-    assert run_cli(capsys, "train", *QUICK, "--epochs", "2", "--checkpoint", checkpoint)[0] == 0
+    assert run_cli(capsys, "train", *QUICK, "--epochs", "4", "--threads", "1", "--metrics-out", whole_metrics)[0] == 0
+    assert run_cli(capsys, "train", *QUICK, "--epochs", "2", "--threads", "1", "--checkpoint", checkpoint)[0] == 0
     assert read_checkpoint(checkpoint)["position"]["step"] == 8
+    assert read_checkpoint(checkpoint)["config"]["train"]["threads"] == 1
     code, out, err = run_cli(capsys, "train", "--resume", checkpoint, "--epochs", "4",
                              "--metrics-out", part_metrics)
     assert code == 0, err
@@ -105,6 +107,8 @@ def test_a_diverging_run_exits_1_and_keeps_its_metrics(tmp_path, capsys):
     (["--epochs", "0"], ["train.epochs"]),
     (["--batch-size", "x"], ["data.batch_size"]),
     (["--device", "tpu"], ["train.device"]),
+    (["--threads", "0"], ["train.threads", "whole number >= 1"]),
+    (["--threads", "two"], ["train.threads"]),
     (["--config", "/nonexistent/run.toml"], ["cannot read configuration"]),
     (["--resume", "/nonexistent/run.pt"], ["checkpoint '/nonexistent/run.pt' does not exist"]),
     (["--metrics-out", "/nonexistent/m.csv"], ["--metrics-out", "does not exist"]),
@@ -119,6 +123,8 @@ def test_resume_refuses_to_change_the_run(tmp_path, capsys):
     assert run_cli(capsys, "train", *QUICK, "--epochs", "1", "--checkpoint", checkpoint)[0] == 0
     assert_refused(*run_cli(capsys, "train", "--resume", checkpoint, "--optimizer", "SGD"),
                    "optimizer.name: cannot be changed when resuming")
+    assert_refused(*run_cli(capsys, "train", "--resume", checkpoint, "--threads", "3"),
+                   "train.threads: cannot be changed when resuming")
     bad_toml = tmp_path / "bad.toml"
     bad_toml.write_text("[data\n")
     assert_refused(*run_cli(capsys, "train", "--config", bad_toml), "is not valid TOML")

@@ -74,6 +74,35 @@ class SchedulerConfig:
         return "step" if (self.name or "").lower() in STEP_SCHEDULERS else "epoch"
 
 
+def default_threads() -> int:
+    """Torch's CPU threads for a run that names none: the cores this process may use, less one for
+    the GUI and the rest of the machine, at least one, and no more than the physical cores (torch's
+    own default; hyper-threads only slow its kernels down).
+
+    The number is part of the run, written to its files, checkpoint and command line, because
+    torch's sums depend on it: the same run on another thread count differs in the last bits.
+    """
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = list(range(os.cpu_count() or 1))
+    threads = max(1, len(cpus) - 1)
+    physical = _physical_cores(cpus)
+    return min(threads, physical) if physical else threads
+
+
+def _physical_cores(cpus) -> int | None:
+    """How many physical cores the logical ``cpus`` are on (Linux), or None when it cannot tell."""
+    cores = set()
+    for cpu in cpus:
+        try:
+            with open(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list") as siblings:
+                cores.add(siblings.read().strip())
+        except OSError:
+            return None
+    return len(cores) or None
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 10
@@ -81,6 +110,7 @@ class TrainConfig:
     seed: int = 0
     grad_clip: float | None = None
     max_steps: int | None = None
+    threads: int = field(default_factory=default_threads)  # torch's CPU threads (see default_threads)
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "optimizer": OptimizerConfig,
@@ -351,6 +381,7 @@ _CHECKS = {
     "train.seed": _integer(0),
     "train.grad_clip": _number(0.0, optional=True, open_minimum=True),
     "train.max_steps": _integer(1, optional=True),
+    "train.threads": _integer(1),
 }
 
 

@@ -49,6 +49,7 @@ class RunStarted:
     parameters: int
     groups: tuple[str, ...]
     assignment: tuple[ParamAssignment, ...]
+    threads: int  # torch's CPU threads for this run (train.threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +172,15 @@ class TrainingRun:
     def events(self) -> Iterator[Event]:
         started = time.perf_counter()
         position = self.position
+        # In the thread that trains: torch's sums (and so the run's numbers) depend on the count,
+        # and a thread's own OpenMP count is set where it computes.
+        torch.set_num_threads(self.config.train.threads)
         yield RunStarted(
             device=str(self.device), device_note=self.device_note, epochs=self.config.train.epochs,
             steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps, start_step=position.step,
             train_samples=self.train_samples, val_samples=len(self.dataset.x_val), task=self.dataset.task,
             parameters=parameter_count(self.model), groups=self.group_names,
-            assignment=tuple(self.plan.assignment))
+            assignment=tuple(self.plan.assignment), threads=self.config.train.threads)
         try:
             ended = yield from self._train(started)
             self._save_checkpoint_if_asked()

@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cli.values import parse_value
 from gui.simulator_tab.run_panel import starter_params
 from gui.training_tab.plots import CLASS_COLOURS
 from gui.widgets.param_editors import ParamForm, show_value
+from simulator.values import parse_value
 from trainers.config import ACTIVATIONS, INTERVALS, MODELS, MONITORS, RunConfig
 from trainers.datasets import DATASETS
 from trainers.errors import ConfigError
@@ -320,6 +320,8 @@ class ConfigPanel(QWidget):
                   empty_is_none=True)
         form.line("train.seed", "seed", "the data split, initial weights and shuffling; same seed, same run")
         form.combo("train.device", "device", available_devices(), "devices present on this machine")
+        form.line("train.threads", "CPU threads", "torch's CPU threads; part of the run, since torch's "
+                  "sums depend on it (default: the cores less one, kept for this window)")
         form.line("train.grad_clip", "gradient clip", "clip the total gradient norm to this (empty: off)",
                   empty_is_none=True)
 

@@ -8,7 +8,6 @@ every run is kept in the run list, with its metrics and checkpoint, until it is 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -28,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cli.train import duration_text
 from gui.scenario import PALETTE
 from gui.training_tab.config_panel import ConfigPanel
 from gui.training_tab.plots import LivePlots
 from gui.training_tab.records import PAUSED, RUNNING, RunRecord
 from gui.training_tab.run_list import RunList
 from gui.workers import TrainingWorker
+from trainers.command import command_line, duration_text
 from trainers.config import RunConfig
 from trainers.errors import ConfigError
 
@@ -163,7 +162,6 @@ class TrainingTab(QWidget):
         worker.ended.connect(self._ended)
         worker.failed.connect(self._failed)
         worker.finished.connect(self._worker_finished)
-        _leave_a_core_for_the_gui()
         self.active = record
         self.runs.add(record)
         self._started_at = time.perf_counter()
@@ -372,8 +370,6 @@ class TrainingTab(QWidget):
                              f"python main.py train --resume {path} continues it")
 
     def command_for(self, record=None) -> str:
-        from cli.train import command_line
-
         record = record or self.runs.selected()
         return command_line(record.config if record is not None else self.panel.current_config())
 
@@ -422,12 +418,3 @@ class TrainingTab(QWidget):
                 record.worker.stop_and_wait()
         shutil.rmtree(self.run_folder, ignore_errors=True)
 
-
-def _leave_a_core_for_the_gui() -> None:
-    """Torch's CPU threads spin while they wait for work; on a machine with few cores they would
-    starve the GUI thread (stutter, late redraws). Training here keeps one core free for it."""
-    import torch
-
-    cores = os.cpu_count() or 1
-    if cores > 1 and torch.get_num_threads() >= cores:
-        torch.set_num_threads(cores - 1)

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtGui import QImage, QPixmapCache
 from PySide6.QtWidgets import QApplication
 
-from gui.app import configure_pyqtgraph
 from gui.scenario import compute, default_scenario
 from gui.simulator_tab.map_view import MapView
+from gui.theme import configure_pyqtgraph
 from simulator import get_surface
 
 

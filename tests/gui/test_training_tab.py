@@ -1,6 +1,9 @@
 """The Training tab: configure, train in a worker thread with live curves, pause, stop, compare,
 export, and hand an optimizer to the Simulator. Headless (offscreen Qt), real training on tiny data."""
 
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ from trainers.config import RunConfig
 from trainers.metrics import read_metrics_csv
 
 WAIT_MS = 60_000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tiny(**sections) -> RunConfig:
@@ -247,3 +251,29 @@ def test_records_smooth_the_loss_and_grow_their_arrays():
     record.add_steps(events)
     assert record.smoothed_loss.values[-1] == pytest.approx(0.5)  # bias-corrected; NaN skipped
     assert record.steps.size == 300 and record.lrs["default"].values[0] == 0.1
+
+
+def test_the_cli_command_reproduces_the_tabs_metrics_bit_for_bit(qtbot, tab, tmp_path):
+    # 784 inputs into two 512-wide layers (Fashion-MNIST's shape): big enough that torch splits its
+    # sums over threads, so a run on another thread count differs in the last bits.
+    rng = np.random.default_rng(0)
+    pixels, labels = rng.random((320, 784)).round(3), rng.integers(0, 10, 320)
+    data = tmp_path / "images.csv"
+    data.write_text(",".join(f"p{i}" for i in range(784)) + ",label\n" + "".join(
+        ",".join(map(str, row)) + f",{label}\n" for row, label in zip(pixels, labels, strict=True)))
+    tab.panel.load(tiny(data={"name": "csv", "path": str(data), "task": "classification", "samples": None,
+                              "batch_size": 64}, model={"hidden": [512, 512]}, train={"epochs": 2}))
+    record = run_to_end(qtbot, tab)
+    assert record.status == "finished"
+    tab.export_metrics(record, tmp_path / "tab.csv")
+    command = tab.command_for(record)
+    assert f"--threads {record.config.train.threads}" in command
+    words = shlex.split(command)
+    assert words[:2] == ["python", "main.py"]
+    done = subprocess.run([sys.executable, *words[1:], "--metrics-out", str(tmp_path / "cli.csv"), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    tab_rows = read_metrics_csv(tmp_path / "tab.csv").rows
+    assert len(tab_rows) > 20
+    assert read_metrics_csv(tmp_path / "cli.csv").rows == tab_rows
+    assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "tab.csv").read_bytes()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from trainers.config import RunConfig, to_toml
+from trainers.config import RunConfig, default_threads, to_toml
 from trainers.errors import ConfigError
 
 FULL = {
@@ -25,6 +25,19 @@ def test_defaults_are_a_complete_valid_run():
     config.validate()
     assert (config.data.name, config.model.name, config.optimizer.name) == ("moons", "mlp", "Adam")
     assert config.scheduler.name is None and config.train.device == "auto"
+
+
+def test_the_thread_count_is_part_of_the_run():
+    import os
+
+    config = RunConfig()
+    assert config.train.threads == default_threads()
+    assert 1 <= config.train.threads <= max(1, (os.cpu_count() or 1) - 1)
+    assert config.to_dict()["train"]["threads"] == config.train.threads  # written even at its default
+    assert RunConfig.from_dict({"train": {"threads": 3}}).train.threads == 3
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(ConfigError, match=r"train\.threads: expected a whole number >= 1"):
+            RunConfig.from_dict({"train": {"threads": bad}})
 
 
 def test_torch_options_go_to_the_options_dict_with_lists_as_tuples():

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import cli
-from cli.train import command_line, config_from_args
+from cli.train import config_from_args
 from tests.trainers.conftest import small_config
 from tests.trainers.test_config import FULL
+from trainers.command import command_line
 from trainers.config import RunConfig
 from trainers.errors import ConfigError
 from trainers.factory import optimizer_classes
