@@ -6,6 +6,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
+        from gui.preflight import startup_problem
+
+        if problem := startup_problem():  # Qt itself would abort with a core dump
+            print(problem, file=sys.stderr)
+            return 1
         from gui.app import run_app
 
         return run_app()

@@ -124,3 +124,7 @@ def test_simulator_loads_neither_qt_nor_torch():
 def test_trainers_loads_no_qt():
     assert loaded_after("import trainers\nfrom trainers.loop import TrainingRun", QT) == []
 
+
+def test_the_gui_check_before_qt_loads_no_qt():
+    # main.py runs it before anything imports Qt: it must not load Qt's libraries itself.
+    assert loaded_after("import gui.preflight\ngui.preflight.startup_problem()", QT) == []
