@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Numba's on-disk cache of the compiled kernels, built once after installing and again whenever the
+# sources it is compiled from change, so that the app's first window (and the first L-BFGS run or
+# basin map) never waits for a compile.
+KERNELS := $(VENV)/.kernels
+KERNEL_SOURCES := $(wildcard simulator/*.py) gui/simulator_tab/trail_geometry.py
 
 .PHONY: run test lint bench clean
 
@@ -15,14 +20,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+$(KERNELS): $(STAMP) $(KERNEL_SOURCES)
+	$(PY) main.py prepare
+	touch $(KERNELS)
+
+run: $(KERNELS)
 	$(PY) main.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-test: lint
+test: lint $(KERNELS)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(STAMP)
@@ -30,7 +39,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_explore.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_startup.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -6,7 +6,7 @@ Bad input never shows a traceback: it ends with exit status 2 and one line namin
 import argparse
 import sys
 
-from cli.commands import run_list, run_render, run_simulate
+from cli.commands import run_list, run_prepare, run_render, run_simulate
 from cli.train import add_train_parser, run_train
 from simulator.errors import SimulatorError
 from trainers.errors import ConfigError
@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--arrows", default="", metavar="KINDS",
                         help="arrows at the current points: comma list of gradient, update, momentum")
 
+    prepare = commands.add_parser(
+        "prepare", help="compile the kernels now, so nothing waits for Numba later (make does this once)")
+    prepare.add_argument("--quiet", action="store_true", help="only the final line")
+
     listing = commands.add_parser("list", help="list surfaces and optimizers with their parameters")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_render(args)
         if args.command == "list":
             return run_list(args)
+        if args.command == "prepare":
+            return run_prepare(args)
     except (SimulatorError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR

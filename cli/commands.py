@@ -184,6 +184,25 @@ def _show(value) -> str:
     return f"{value:g}"
 
 
+def run_prepare(args) -> int:
+    """Compile every kernel now (or load it from Numba's cache), naming each as it is done."""
+    from gui.simulator_tab.trail_geometry import compile_kernels as compile_trail_kernels
+    from simulator.prepare import KERNEL_FAMILIES, prepare_kernels
+
+    families = (*KERNEL_FAMILIES, ("the app's trails", compile_trail_kernels))
+    if not args.quiet:
+        print("Compiling OptiScope's kernels (the first time takes a minute; later runs load them)",
+              flush=True)
+
+    def report(name: str, seconds: float) -> None:
+        if not args.quiet:
+            print(f"  {name}: {seconds:.1f} s", flush=True)
+
+    timings = prepare_kernels(families, report)
+    print(f"{len(timings)} kernel families ready in {sum(s for _, s in timings):.1f} s")
+    return 0
+
+
 def run_list(args) -> int:
     listing = _listing()
     if args.json:

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.scenario import RunSpec, Scenario, presets
+from gui.scenario import RunSpec, Scenario, default_scenario, presets
 from gui.simulator_tab.tab import SimulatorTab
+from gui.startup import announce_when_shown, prepare_first_window
 from gui.theme import configure_pyqtgraph
 from simulator import SimulatorError
 
@@ -296,13 +297,7 @@ class MainWindow(QMainWindow):
                           "update rules, exact to the last bit, on 2-D surfaces.")
 
     def _last_scenario(self) -> tuple[Scenario | None, str]:
-        text = self.settings.value("scenario")
-        if not text:
-            return None, ""
-        try:
-            return Scenario.from_json(json.loads(text)), ""
-        except (ValueError, SimulatorError) as error:
-            return None, f"The last scenario could not be restored ({error}); showing the default."
+        return last_scenario(self.settings)
 
     def closeEvent(self, event) -> None:
         self.simulator.playback.pause()
@@ -315,6 +310,18 @@ class MainWindow(QMainWindow):
             self.settings.setValue("scenario", json.dumps(self.simulator.current_scenario().to_json()))
         self.settings.sync()
         super().closeEvent(event)
+
+
+def last_scenario(settings: QSettings) -> tuple[Scenario | None, str]:
+    """The scenario shown when the app was last closed (None: the default), and why it could not
+    be restored, if it could not."""
+    text = settings.value("scenario")
+    if not text:
+        return None, ""
+    try:
+        return Scenario.from_json(json.loads(text)), ""
+    except (ValueError, SimulatorError) as error:
+        return None, f"The last scenario could not be restored ({error}); showing the default."
 
 
 def run_spec_from_training(config, scenario: Scenario) -> tuple[RunSpec | None, str]:
@@ -354,6 +361,11 @@ def run_app(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
-    window = MainWindow()
+    settings = QSettings(APP_NAME, APP_NAME)
+    scenario, _ = last_scenario(settings)
+    prepared_s = prepare_first_window(scenario or default_scenario(), APP_NAME)
+    window = MainWindow(settings=settings)
     window.show()
+    announce_when_shown(window, runs=len(window.simulator.model.scenario.runs),
+                        playing=window.simulator.playback.playing, kernels_s=round(prepared_s, 3))
     return app.exec()

@@ -1,0 +1,119 @@
+"""The app's first seconds: what the first window computes is compiled behind a splash when Numba's
+cache is cold, and a ready marker is written for whoever waits for the window.
+
+``make`` compiles every kernel once after installing (``main.py prepare``), so a start from
+``make run`` finds them cached and opens in about a second. A start that finds the cache cold (an
+install without make, sources changed since) would otherwise show nothing for ten seconds or more:
+here the compile runs in a thread (LLVM releases the GIL, so the splash keeps painting) and a
+splash says what is happening and for how long so far. The window is built once it is done, so
+nothing in it ever waits for a compile at start.
+"""
+
+import json
+import os
+import threading
+import time
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtWidgets import QSplashScreen
+
+READY_FILE_VARIABLE = "OPTISCOPE_READY_FILE"  # a path: written (JSON) once the window is shown
+SPLASH_AFTER_S = 0.4  # a warm cache loads the first window's kernels well within this
+_SPLASH_SIZE = (560, 150)
+
+
+def prepare_first_window(scenario, app_name: str) -> float:
+    """Compute ``scenario`` once in a thread, which compiles (or loads) every kernel its window
+    needs; when that takes longer than SPLASH_AFTER_S, show a splash until it is done. Returns the
+    seconds it took. Errors are left for the window to report, as it would without this."""
+    from gui.scenario import compute
+    from gui.simulator_tab.trail_geometry import compile_kernels
+
+    done = threading.Event()
+
+    def compile_first_window():
+        try:
+            compile_kernels()
+            compute(scenario)
+        except Exception:
+            pass
+        finally:
+            done.set()
+
+    started = time.perf_counter()
+    worker = threading.Thread(target=compile_first_window, name="optiscope-prepare-kernels", daemon=True)
+    worker.start()
+    if not done.wait(SPLASH_AFTER_S):
+        _wait_behind_splash(done, started, app_name)
+    worker.join()
+    return time.perf_counter() - started
+
+
+class _Splash(QSplashScreen):
+    def mousePressEvent(self, event) -> None:  # a click would hide it; the wait is not over
+        event.accept()
+
+
+def _wait_behind_splash(done: threading.Event, started: float, app_name: str) -> None:
+    splash = _Splash(_splash_picture(app_name))
+    loop = QEventLoop()
+
+    def tick():
+        if done.is_set():
+            loop.quit()
+            return
+        seconds = time.perf_counter() - started
+        splash.showMessage(f"Preparing the simulator's kernels (first start only)… {seconds:.0f} s",
+                           Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter, QColor("#d8d8d8"))
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(100)
+    tick()  # the message first: showing a splash processes events
+    splash.show()
+    loop.exec()
+    timer.stop()
+    splash.close()
+
+
+def _splash_picture(app_name: str) -> QPixmap:
+    picture = QPixmap(*_SPLASH_SIZE)
+    picture.fill(QColor("#1e1f22"))
+    painter = QPainter(picture)
+    painter.setPen(QColor("#e8e8e8"))
+    font = QFont()
+    font.setPointSize(20)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(picture.rect().adjusted(0, 24, 0, -70), Qt.AlignmentFlag.AlignHCenter, app_name)
+    font.setPointSize(10)
+    font.setBold(False)
+    painter.setFont(font)
+    painter.setPen(QColor("#a0a0a0"))
+    painter.drawText(picture.rect().adjusted(16, 70, -16, -40), Qt.AlignmentFlag.AlignHCenter,
+                     "See how optimizers really move")
+    painter.end()
+    return picture
+
+
+def announce_when_shown(window, **facts) -> None:
+    """If ``OPTISCOPE_READY_FILE`` names a file, write it once the event loop has run with the window
+    shown: its title, visibility and size, and ``facts``. Written whole (a temporary file renamed),
+    so a reader never sees half of it."""
+    path = os.environ.get(READY_FILE_VARIABLE)
+    if not path:
+        return
+
+    def write():
+        record = {"title": window.windowTitle(), "visible": window.isVisible(),
+                  "width": window.width(), "height": window.height(), **facts}
+        partial = f"{path}.partial"
+        try:
+            with open(partial, "w", encoding="utf-8") as handle:
+                json.dump(record, handle)
+            os.replace(partial, path)
+        except OSError:  # whoever asked for the marker sees none; the app goes on
+            pass
+
+    QTimer.singleShot(0, window, write)
