@@ -277,3 +277,18 @@ def test_the_cli_command_reproduces_the_tabs_metrics_bit_for_bit(qtbot, tab, tmp
     assert len(tab_rows) > 20
     assert read_metrics_csv(tmp_path / "cli.csv").rows == tab_rows
     assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "tab.csv").read_bytes()
+
+
+def test_the_thread_count_field_edits_the_run_and_refuses_zero(qtbot, tab):
+    panel = tab.panel
+    edit = panel.widget("train.threads")
+    assert edit.text() == str(RunConfig().train.threads)  # the default the CLI uses too
+    edit.setText("0")
+    edit.editingFinished.emit()
+    error = panel._error_for("train.threads")
+    assert "train.threads: expected a whole number >= 1" in error.text() and not error.isHidden()
+    assert panel.config.train.threads == RunConfig().train.threads  # refused: unchanged
+    edit.setText("2")
+    edit.editingFinished.emit()
+    assert panel.config.train.threads == 2 and error.isHidden()
+    assert "--threads 2" in tab.command_for()
