@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         restored_error = ""
         if scenario is None:
-            scenario, restored_error = self._last_scenario()
+            scenario, restored_error = last_scenario(self.settings)
         self.simulator = SimulatorTab(scenario, self)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.simulator, "Simulator")
@@ -296,9 +296,6 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, APP_NAME, "<b>OptiScope</b><br>See how optimizers really move: torch.optim's "
                           "update rules, exact to the last bit, on 2-D surfaces.")
 
-    def _last_scenario(self) -> tuple[Scenario | None, str]:
-        return last_scenario(self.settings)
-
     def closeEvent(self, event) -> None:
         self.simulator.playback.pause()
         if self.training is not None:
@@ -364,7 +361,7 @@ def run_app(argv=None) -> int:
     settings = QSettings(APP_NAME, APP_NAME)
     scenario, _ = last_scenario(settings)
     prepared_s = prepare_first_window(scenario or default_scenario(), APP_NAME)
-    window = MainWindow(settings=settings)
+    window = MainWindow(settings=settings, scenario=scenario)  # None: it restores, and says why not
     window.show()
     announce_when_shown(window, runs=len(window.simulator.model.scenario.runs),
                         playing=window.simulator.playback.playing, kernels_s=round(prepared_s, 3))

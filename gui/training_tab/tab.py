@@ -417,4 +417,3 @@ class TrainingTab(QWidget):
             if record.worker is not None and record.worker.isRunning():
                 record.worker.stop_and_wait()
         shutil.rmtree(self.run_folder, ignore_errors=True)
-
