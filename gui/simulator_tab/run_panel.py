@@ -221,18 +221,28 @@ class RunList(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Show the model's runs. The rows are updated in place, never rebuilt: a rename or a tick
+        lands here from inside the edited item's own itemChanged signal, and deleting that item
+        under Qt's feet (tree.clear()) was a use-after-free that crashed the app now and then."""
         self.tree.blockSignals(True)
-        self.tree.clear()
-        for result in self.model.results:
-            spec = result.spec
-            item = QTreeWidgetItem([spec.name, result.summary])
+        results = self.model.results
+        while self.tree.topLevelItemCount() > len(results):
+            self.tree.takeTopLevelItem(self.tree.topLevelItemCount() - 1)
+        while self.tree.topLevelItemCount() < len(results):
+            item = QTreeWidgetItem()
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
+            self.tree.addTopLevelItem(item)
+        for row, result in enumerate(results):
+            spec, item = result.spec, self.tree.topLevelItem(row)
+            item.setText(0, spec.name)
+            item.setText(1, result.summary)
             item.setCheckState(0, Qt.CheckState.Checked if spec.visible else Qt.CheckState.Unchecked)
             item.setIcon(0, _swatch(spec.color))
             item.setToolTip(1, result.summary)
             if result.trajectory is None or result.trajectory.status == "diverged":
                 item.setForeground(1, QColor("#ff7070"))
-            self.tree.addTopLevelItem(item)
+            else:
+                item.setData(1, Qt.ItemDataRole.ForegroundRole, None)  # the default colour
         if 0 <= self.model.selected < self.tree.topLevelItemCount():
             self.tree.setCurrentItem(self.tree.topLevelItem(self.model.selected))
         self.tree.blockSignals(False)

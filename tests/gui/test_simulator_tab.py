@@ -327,6 +327,19 @@ def test_run_list_hide_rename_duplicate_remove(window):
     assert len(tab.model.scenario.runs) == 4
 
 
+def test_editing_a_run_in_the_list_keeps_the_edited_item_alive(window):
+    # Renames and ticks arrive inside the item's own itemChanged signal: the list used to rebuild
+    # itself there, deleting the item Qt was still setting (a use-after-free, a crash now and then).
+    tree = tab_of(window).run_list.tree
+    items = [tree.topLevelItem(row) for row in range(tree.topLevelItemCount())]
+    items[0].setCheckState(0, Qt.CheckState.Unchecked)
+    items[1].setText(0, "heavy ball")
+    items[2].setText(0, "heavy ball")  # refused: the name goes back
+    assert [tree.indexOfTopLevelItem(item) for item in items] == [0, 1, 2, 3]
+    assert [item.text(0) for item in items] == ["SGD", "heavy ball", "RMSprop", "Adam"]
+    assert items[0].checkState(0) == Qt.CheckState.Unchecked
+
+
 def test_lbfgs_draws_its_line_search_points(window):
     tab = tab_of(window)
     tab.model.add_run(RunSpec("L-BFGS", "LBFGS", {"line_search_fn": "strong_wolfe"}))
