@@ -3,6 +3,7 @@
 import os
 
 from gui.scenario import Scenario, ScenarioError, compute
+from simulator.errors import SimulatorError
 
 DEFAULT_SIZE = (1200, 900)
 
@@ -46,7 +47,7 @@ def render_scenario(scenario: Scenario, out, step: int | None = None, size=DEFAU
         _application().processEvents()
         try:
             view.save_image(os.fspath(out))
-        except OSError as error:
+        except SimulatorError as error:
             raise ScenarioError(str(error)) from None
     finally:
         view.close()

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator import SimulatorError, get_optimizer, get_surface, simulate
-from simulator.trajectory import Trajectory, write_atomically
+from simulator.atomic import write_atomically
+from simulator.trajectory import Trajectory
 
 FORMAT, VERSION = "optiscope-scenario", 1
 MAX_STEPS = 200_000  # per run: beyond this playback is no longer the point

@@ -9,6 +9,7 @@ splash says what is happening and for how long so far. The window is built once 
 nothing in it ever waits for a compile at start.
 """
 
+import contextlib
 import json
 import os
 import threading
@@ -17,6 +18,9 @@ import time
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QSplashScreen
+
+from simulator.atomic import write_atomically
+from simulator.errors import SimulatorError
 
 READY_FILE_VARIABLE = "OPTISCOPE_READY_FILE"  # a path: written (JSON) once the window is shown
 SPLASH_AFTER_S = 0.4  # a warm cache loads the first window's kernels well within this
@@ -99,8 +103,8 @@ def _splash_picture(app_name: str) -> QPixmap:
 
 def announce_when_shown(window, **facts) -> None:
     """If ``OPTISCOPE_READY_FILE`` names a file, write it once the event loop has run with the window
-    shown: its title, visibility and size, and ``facts``. Written whole (a temporary file renamed),
-    so a reader never sees half of it."""
+    shown: its title, visibility and size, and ``facts``. Written whole (the atomic writer), so a
+    reader never sees half of it."""
     path = os.environ.get(READY_FILE_VARIABLE)
     if not path:
         return
@@ -108,12 +112,7 @@ def announce_when_shown(window, **facts) -> None:
     def write():
         record = {"title": window.windowTitle(), "visible": window.isVisible(),
                   "width": window.width(), "height": window.height(), **facts}
-        partial = f"{path}.partial"
-        try:
-            with open(partial, "w", encoding="utf-8") as handle:
-                json.dump(record, handle)
-            os.replace(partial, path)
-        except OSError:  # whoever asked for the marker sees none; the app goes on
-            pass
+        with contextlib.suppress(SimulatorError):  # whoever asked sees no marker; the app goes on
+            write_atomically(path, lambda out: json.dump(record, out), suffix=".json.tmp")
 
     QTimer.singleShot(0, window, write)

@@ -9,17 +9,15 @@ and ``schedule`` as JSON, ``status``): the same shape as the long format that ho
 ``repr``, the shortest text that reads back to the same bits.
 """
 
-import contextlib
 import csv
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
+from simulator.atomic import write_atomically
 from simulator.errors import SimulatorError
 
 CORE_COLUMNS = ("step", "x", "y", "loss", "grad_x", "grad_y", "lr")
@@ -175,45 +173,6 @@ def _jsonable(value):
     return value
 
 
-def _current_umask() -> int:
-    # os.umask can only be read by setting it; done once, at import, before any thread starts
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return umask
-
-
-_UMASK = _current_umask()
-
-
-def write_atomically(path, write, newline: str | None = None, suffix: str = ".tmp",
-                     binary: bool = False) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path`` (text, or bytes when ``binary``),
-    then rename it to ``path``.
-
-    A failed write leaves no partial file and any earlier file untouched; SimulatorError says why.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".optiscope-", suffix=suffix, dir=directory)
-    except OSError as error:
-        raise SimulatorError(f"cannot write '{path}': {error.strerror or error}") from None
-    try:
-        # mkstemp creates the file private (0600); a saved file should get the usual permissions
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        opened = os.fdopen(handle, "wb") if binary else \
-            os.fdopen(handle, "w", newline=newline, encoding="utf-8")
-        with opened as out:
-            write(out)
-        os.replace(temporary, path)
-    except OSError as error:
-        _remove_quietly(temporary)
-        raise SimulatorError(f"cannot write '{path}': {error.strerror or error}") from None
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
-
-
 def write_csv_atomically(path, header, rows) -> None:
     """Write ``rows`` under ``header`` to ``path`` through a temporary file and a rename."""
 
@@ -223,11 +182,6 @@ def write_csv_atomically(path, header, rows) -> None:
         writer.writerows(rows)
 
     write_atomically(path, write, newline="", suffix=".csv.tmp")
-
-
-def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 def read_csv_runs(path) -> list[Trajectory]:

@@ -1,9 +1,12 @@
-"""Atomic file writes for the training engine: a failed write never leaves a half-written file."""
+"""Atomic file writes for the training engine: a failed write never leaves a half-written file.
+
+The same writer as the simulator's (simulator/atomic.py), raising the training engine's ConfigError.
+"""
 
 import os
 
+from simulator import atomic
 from simulator.errors import SimulatorError
-from simulator.trajectory import write_atomically
 from trainers.errors import ConfigError
 
 
@@ -16,8 +19,16 @@ def write_bytes_atomically(path, write) -> None:
     _write(path, write, binary=True)
 
 
+def copy_file_atomically(source, path) -> None:
+    """Copy ``source`` to ``path``; on failure ``path`` keeps its old content."""
+    try:
+        atomic.copy_file_atomically(source, path)
+    except SimulatorError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _write(path, write, binary: bool) -> None:
     try:
-        write_atomically(os.fspath(path), write, binary=binary)
+        atomic.write_atomically(os.fspath(path), write, binary=binary)
     except SimulatorError as error:
         raise ConfigError(str(error)) from None

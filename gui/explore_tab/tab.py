@@ -35,6 +35,7 @@ from gui.scenario import RunSpec, Scenario
 from gui.simulator_tab.model import SimulatorModel
 from gui.simulator_tab.run_panel import RunEditor, RunList, ScenarioPanel
 from gui.widgets.column import scrolling_column
+from gui.widgets.image_files import save_widget_picture
 from gui.workers import JobWorker
 from simulator import SimulatorError, get_surface
 from simulator.trajectory import write_csv_atomically
@@ -406,8 +407,7 @@ class ExploreTab(QWidget):
             self.status.emit(f"{rows:,} rows written to {path}")
 
     def export_image(self, plot, path) -> None:
-        if not plot.grab().save(str(path)):
-            raise SimulatorError(f"cannot write '{path}' (use a .png file in a writable folder)")
+        save_widget_picture(plot, path)
 
     def _export_image(self, plot, name: str) -> None:
         path = self._ask("Export image", f"{name}.png", "PNG (*.png)")

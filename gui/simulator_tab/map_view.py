@@ -8,18 +8,16 @@ are one TrailLayer, which re-renders only what a frame changes (see trail_layer.
 """
 
 import math
-import os
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from gui.scenario import RunResult, Scenario
 from gui.simulator_tab.contours import ValueScale, contour_segments
 from gui.simulator_tab.trail_layer import Trail, TrailLayer
+from gui.widgets.image_files import VECTOR_SUFFIX, image_format, save_widget_picture
 from gui.widgets.pixmap_budget import reserve_pixmap_cache
 from simulator import get_optimizer
 from simulator.surfaces import Surface
@@ -394,32 +392,20 @@ class MapView(pg.PlotWidget):
         self.map_clicked.emit(float(point.x()), float(point.y()), event.modifiers())
 
     def save_image(self, path: str) -> None:
-        """The map as drawn: PNG (or another raster type by suffix) or SVG (vector).
+        """The map as drawn: PNG (or another raster type by suffix) or SVG (vector), written whole
+        or not at all; SimulatorError says why not.
 
         SVG goes through Qt's own QSvgGenerator: pyqtgraph's SVG exporter cannot parse the
-        paths this Qt writes. Raises OSError with a reason a person can act on.
+        paths this Qt writes.
         """
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-            raise OSError(f"cannot write '{path}': folder '{folder}' is missing or not writable")
-        if path.lower().endswith(".svg"):
-            generator = QSvgGenerator()
-            generator.setFileName(path)
-            generator.setSize(self.size())
-            generator.setViewBox(QRect(0, 0, self.width(), self.height()))
-            generator.setTitle("OptiScope map")
-            painter = QPainter(generator)
+        vector = image_format(path) == VECTOR_SUFFIX
+        if vector:
             self._cache_still_items(False)  # Qt would write the cached pixmaps into the SVG
-            try:
-                self.render(painter)
-            finally:
-                painter.end()
+        try:
+            save_widget_picture(self, path, title="OptiScope map")
+        finally:
+            if vector:
                 self._cache_still_items(True)
-            if not os.path.exists(path):
-                raise OSError(f"cannot write '{path}'")
-        elif not self.grab().save(path):
-            raise OSError(f"cannot write '{path}': unknown image type (use .png or .svg)")
 
     def _cache_still_items(self, cached: bool) -> None:
         mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if cached else QGraphicsItem.CacheMode.NoCache

@@ -159,8 +159,5 @@ class SimulatorTab(QWidget):
         return len(trajectories)
 
     def export_map(self, path: str) -> None:
-        """The map as PNG (what is on screen) or SVG (vector)."""
-        try:
-            self.map.save_image(path)
-        except OSError as error:
-            raise ScenarioError(str(error)) from None
+        """The map as PNG (what is on screen) or SVG (vector); SimulatorError says why not."""
+        self.map.save_image(path)

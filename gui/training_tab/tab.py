@@ -36,6 +36,7 @@ from gui.workers import TrainingWorker
 from trainers.command import command_line, duration_text
 from trainers.config import RunConfig
 from trainers.errors import ConfigError
+from trainers.files import copy_file_atomically
 
 REDRAW_HZ = 25
 
@@ -349,10 +350,7 @@ class TrainingTab(QWidget):
             self.status.emit(f"{rows} metric rows written to {path}")
 
     def export_checkpoint(self, record, path) -> None:
-        try:
-            shutil.copyfile(record.checkpoint_path, path)
-        except OSError as error:
-            raise ConfigError(f"cannot write '{path}': {error.strerror or error}") from None
+        copy_file_atomically(record.checkpoint_path, path)
 
     def export_checkpoint_dialog(self) -> None:
         record = self.runs.selected()
