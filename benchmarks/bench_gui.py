@@ -291,12 +291,12 @@ def frame_line(label: str, times: list[float]) -> str:
 COLD_START = """\
 import time; began = time.perf_counter()
 import os, sys
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 import gui.app
+from gui.settings import AppSettings
 imported = time.perf_counter()
 app = QApplication([])
-window = gui.app.MainWindow(settings=QSettings(sys.argv[1], QSettings.Format.IniFormat), autoplay=False)
+window = gui.app.MainWindow(settings=AppSettings(sys.argv[1]), autoplay=False)
 built = time.perf_counter()
 window.show()
 app.processEvents()
@@ -311,7 +311,7 @@ def cold_start(settings_dir: str, index: int) -> tuple[float, ...] | str:
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen", BENCH_GUI_LAUNCHED=repr(time.time()))
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", COLD_START, str(Path(settings_dir) / f"settings{index}.ini")],
+        [sys.executable, "-c", COLD_START, str(Path(settings_dir) / f"settings{index}.json")],
         cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
     )
     wall = time.perf_counter() - began
@@ -407,7 +407,7 @@ def main() -> None:
 
     # 3 -------------------------------------------------------------------------------------------
     print()
-    print(f"3. Cold start to a shown MainWindow (fresh interpreter, ini settings in a temp dir, "
+    print(f"3. Cold start to a shown MainWindow (fresh interpreter, settings in a temp dir, "
           f"autoplay off), {COLD_STARTS} runs")
     print("  Numba cache: warm for every run (this process already ran the kernels, which fills the on-disk "
           "cache);\n  only the first start after a simulator change compiles. Run 1 may also pay cold OS "

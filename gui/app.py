@@ -1,17 +1,18 @@
 """OptiScope's main window: the Simulator and Training tabs, menus with shortcuts, settings.
 
-The window remembers its geometry and the last scenario (QSettings). Errors from files (a
-scenario that cannot be read, an export that cannot be written) are shown in a dialog and leave
-the current scenario untouched.
+The window remembers its geometry, the last scenario and folder (gui/settings.py: a plain JSON
+file, never QSettings, whose values PySide6 may unpickle). Errors from files (a scenario that cannot
+be read, an export that cannot be written) are shown in a dialog and leave the current scenario
+untouched. Closing while a worker thread runs asks it to stop and closes once it has finished: a
+QThread destroyed while running aborts the process.
 """
 
-import contextlib
-import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, Qt, QThread, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.scenario import RunSpec, Scenario, default_scenario, presets
+from gui.settings import AppSettings, keep_qt_settings_private
 from gui.simulator_tab.tab import SimulatorTab
 from gui.startup import announce_when_shown, prepare_first_window
 from gui.theme import configure_pyqtgraph
@@ -39,12 +41,15 @@ WELCOME = ("Space plays, ← → step, Home/End jump. Click the map to move the 
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None, scenario: Scenario | None = None, autoplay=True):
+    def __init__(self, settings: AppSettings | None = None, scenario: Scenario | None = None, autoplay=True,
+                 restored_error: str = ""):
+        """``scenario`` None: the one saved in ``settings`` (or the default); ``restored_error``: why
+        the saved one could not be restored, when the caller already tried."""
         super().__init__()
         configure_pyqtgraph()
-        self.settings = settings if settings is not None else QSettings(APP_NAME, APP_NAME)
+        self.settings = settings if settings is not None else AppSettings()
+        self._closing_after: list[QThread] = []  # the threads a deferred close waits for
         self.setWindowTitle(APP_NAME)
-        restored_error = ""
         if scenario is None:
             scenario, restored_error = last_scenario(self.settings)
         self.simulator = SimulatorTab(scenario, self)
@@ -64,10 +69,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.simulator.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._build_menus()
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(QByteArray(geometry)):
+            if geometry is not None:
+                self.settings.note("the saved window geometry", "not a saved geometry", key="geometry")
             self.resize(1560, 940)
         self.statusBar().showMessage(restored_error or WELCOME)
         if autoplay:
@@ -217,11 +222,11 @@ class MainWindow(QMainWindow):
     # ---- files -----------------------------------------------------------------------------------
 
     def _ask_path(self, title: str, pattern: str, save: bool, suffix: str = "") -> str:
-        folder = self.settings.value("folder", str(Path.home()))
+        folder = self.settings.folder(str(Path.home()))
         dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
         path, _ = dialog(self, title, folder, pattern)
         if path:
-            self.settings.setValue("folder", str(Path(path).parent))
+            self.settings.set_folder(str(Path(path).parent))
             if save and suffix and not path.lower().endswith(suffix):
                 path += suffix
         return path
@@ -298,27 +303,63 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.simulator.playback.pause()
+        running = self._stop_workers()
+        if running:
+            # Waiting here would freeze the window for as long as the step takes (an LBFGS step on a
+            # big batch: minutes) and a QThread destroyed while running aborts the process: close
+            # again once every thread has finished.
+            self._close_after(running)
+            event.ignore()
+            return
         if self.training is not None:
-            self.training.shutdown()  # stops a run and waits for its thread
+            self.training.shutdown()
         if self.explore is not None:
             self.explore.shutdown()
-        self.settings.setValue("geometry", self.saveGeometry())
-        with contextlib.suppress(TypeError, ValueError):  # an unserialisable value never blocks closing
-            self.settings.setValue("scenario", json.dumps(self.simulator.current_scenario().to_json()))
-        self.settings.sync()
+        self.settings.set_geometry(self.saveGeometry().data())
+        try:
+            self.settings.set_scenario(self.simulator.current_scenario().to_json())
+        except (TypeError, ValueError, SimulatorError) as error:  # never blocks closing
+            self.settings.note("the current scenario", f"it cannot be saved: {error}")
+        self.settings.save()
         super().closeEvent(event)
 
+    def _stop_workers(self) -> list[QThread]:
+        """Ask every worker thread to stop; those still running."""
+        running = []
+        if self.training is not None:
+            running += self.training.stop_all()
+        if self.explore is not None:
+            running += self.explore.stop_all()
+        return running
 
-def last_scenario(settings: QSettings) -> tuple[Scenario | None, str]:
+    def _close_after(self, threads: list[QThread]) -> None:
+        self.statusBar().showMessage("Stopping…")
+        for thread in threads:
+            if thread not in self._closing_after:
+                self._closing_after.append(thread)
+                thread.finished.connect(self._close_if_stopped)  # queued: it is emitted in the thread
+        # A thread that finished before its signal was connected is seen here instead.
+        if not any(thread.isRunning() for thread in self._closing_after):
+            self._close_if_stopped()
+
+    @Slot()
+    def _close_if_stopped(self) -> None:
+        if self._closing_after and not any(thread.isRunning() for thread in self._closing_after):
+            self._closing_after = []
+            self.close()  # stops anything started meanwhile, or closes for real
+
+
+def last_scenario(settings: AppSettings) -> tuple[Scenario | None, str]:
     """The scenario shown when the app was last closed (None: the default), and why it could not
-    be restored, if it could not."""
-    text = settings.value("scenario")
-    if not text:
-        return None, ""
-    try:
-        return Scenario.from_json(json.loads(text)), ""
-    except (ValueError, SimulatorError) as error:
-        return None, f"The last scenario could not be restored ({error}); showing the default."
+    be restored, if it could not (also said once on stderr)."""
+    data = settings.scenario()
+    if data is not None:
+        try:
+            return Scenario.from_json(data), ""
+        except (ValueError, TypeError, KeyError, RecursionError, SimulatorError) as error:
+            settings.note("the saved scenario", str(error) or type(error).__name__, key="scenario")
+    why = settings.ignored.get("scenario") or settings.ignored.get("file")
+    return None, f"The last scenario could not be restored ({why}); showing the default." if why else ""
 
 
 def run_spec_from_training(config, scenario: Scenario) -> tuple[RunSpec | None, str]:
@@ -358,11 +399,14 @@ def run_app(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
-    settings = QSettings(APP_NAME, APP_NAME)
-    scenario, _ = last_scenario(settings)
-    prepared_s = prepare_first_window(scenario or default_scenario(), APP_NAME)
-    window = MainWindow(settings=settings, scenario=scenario)  # None: it restores, and says why not
-    window.show()
-    announce_when_shown(window, runs=len(window.simulator.model.scenario.runs),
-                        playing=window.simulator.playback.playing, kernels_s=round(prepared_s, 3))
-    return app.exec()
+    with tempfile.TemporaryDirectory(prefix="optiscope-qt-settings-") as qt_settings:
+        keep_qt_settings_private(qt_settings)
+        settings = AppSettings()
+        scenario, restored_error = last_scenario(settings)
+        scenario = scenario or default_scenario()
+        prepared_s = prepare_first_window(scenario, APP_NAME)
+        window = MainWindow(settings=settings, scenario=scenario, restored_error=restored_error)
+        window.show()
+        announce_when_shown(window, runs=len(window.simulator.model.scenario.runs),
+                            playing=window.simulator.playback.playing, kernels_s=round(prepared_s, 3))
+        return app.exec()

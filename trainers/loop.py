@@ -4,7 +4,9 @@
 configuration fails before the first step. ``run.events()`` then trains and yields a
 :class:`RunStarted`, a :class:`StepLogged` per optimizer step, an :class:`EpochEnded` per epoch and
 one final :class:`RunEnded`. Between steps it honours :meth:`TrainingRun.stop` and
-:meth:`TrainingRun.pause` (both safe to call from another thread). It never touches Qt.
+:meth:`TrainingRun.pause` (both safe to call from another thread). LBFGS also sees a stop inside a
+step, whose closure may be evaluated for minutes: that step is undone, so a stopped run is always
+at a step boundary, like any other stop, and its checkpoint continues exactly. It never touches Qt.
 """
 
 from __future__ import annotations
@@ -95,6 +97,10 @@ class RunEnded:
 
 
 Event = RunStarted | StepLogged | EpochEnded | Paused | Resumed | RunEnded
+
+
+class _StopInsideStep(Exception):  # noqa: N818 (control flow out of torch's step, not an error)
+    """Raised from LBFGS's closure once a stop is asked for: the only way out of torch's step."""
 
 
 @dataclass
@@ -217,7 +223,12 @@ class TrainingRun:
                 indices = order[position.batch * batch_size:(position.batch + 1) * batch_size]
                 step_started = time.perf_counter()
                 lrs = {name: group["lr"] for name, group in named_groups}
-                loss, grad_norm = self._step(self.x_train[indices], self.y_train[indices])
+                try:
+                    loss, grad_norm = self._step(self.x_train[indices], self.y_train[indices])
+                except _StopInsideStep:  # the step was undone: the run is where it was before it
+                    position.epoch_seconds = time.perf_counter() - epoch_started
+                    return self._end(STOPPED, f"stopped at step {position.step} (step {position.step + 1} "
+                                     "was interrupted and undone)", started)
                 count = len(indices)
                 position.batch += 1
                 position.step += 1
@@ -266,8 +277,11 @@ class TrainingRun:
 
     def _lbfgs_step(self, x, y) -> tuple[float, float]:
         first = []
+        before = self._state_before_step()
 
         def closure():  # LBFGS re-evaluates the batch several times per step
+            if self._stop.is_set():
+                raise _StopInsideStep
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.loss_fn(self.model(x), y)
             loss.backward()
@@ -277,8 +291,37 @@ class TrainingRun:
                 torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_clip)
             return loss
 
-        self.optimizer.step(closure)
+        try:
+            self.optimizer.step(closure)
+        except _StopInsideStep:
+            self._restore_state(before)
+            raise
         return first[0]
+
+    def _state_before_step(self) -> tuple:
+        """What an LBFGS step changes, copied so that an interrupted step can be undone: the
+        weights and buffers, the optimizer's state and the RNG states (a model may draw in forward).
+        torch's LBFGS changes in place only its counters, ``prev_flat_grad`` and its history lists
+        (append, pop); every other tensor it rebinds. So the top-level tensors are cloned and the
+        lists copied, not the history tensors themselves: about three copies of the weights per step."""
+        model = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
+        optimizer = {
+            param: {key: value.clone() if isinstance(value, torch.Tensor) else
+                    list(value) if isinstance(value, list) else value for key, value in state.items()}
+            for param, state in self.optimizer.state.items()}
+        rng = torch.get_rng_state()
+        cuda_rng = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        return model, optimizer, rng, cuda_rng
+
+    def _restore_state(self, before: tuple) -> None:
+        model, optimizer, rng, cuda_rng = before
+        with torch.no_grad():
+            self.model.load_state_dict(model)  # copies into the same tensors the optimizer holds
+        self.optimizer.state.clear()
+        self.optimizer.state.update(optimizer)
+        torch.set_rng_state(rng)
+        if cuda_rng is not None:
+            torch.cuda.set_rng_state(cuda_rng, self.device)
 
     def _loss_and_grad_norm(self, loss: torch.Tensor) -> tuple[float, float]:
         """The loss and the total L2 norm of all gradients (before clipping, which is applied when

@@ -241,10 +241,20 @@ class ExploreTab(QWidget):
         if self.worker is not None:
             self.worker.cancel()
 
+    def stop_all(self) -> list[JobWorker]:
+        """Cancel a job still computing (it stops after its current chunk); the worker, if it is
+        still running."""
+        if self.worker is None or not self.worker.isRunning():
+            return []
+        self.worker.cancel()
+        return [self.worker]
+
     def shutdown(self) -> None:
+        """The tab's last act, once :meth:`stop_all` has found no thread running."""
+        for worker in self.stop_all():
+            worker.wait(60_000)
         if self.worker is not None:
-            self.worker.cancel()
-            self.worker.wait(60_000)
+            self.worker.wait(100)  # one that emitted ``finished`` may still be tidying up
 
     def _frozen_scenario(self) -> Scenario:
         return copy.deepcopy(self.model.scenario)

@@ -1,15 +1,14 @@
 """GUI fixtures: a main window with its own settings file, closed after each test."""
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
+
+from gui.settings import AppSettings
 
 
 @pytest.fixture
 def settings(tmp_path):
-    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    yield store
-    store.sync()
+    return AppSettings(tmp_path / "settings.json")
 
 
 @pytest.fixture
@@ -30,5 +29,6 @@ def window(qtbot, settings, dialogs):
     main.resize(1400, 900)
     main.show()
     yield main
-    main.close()
+    main.close()  # a run still in flight defers the close until its thread has finished
+    qtbot.waitUntil(lambda: not main.isVisible(), timeout=60_000)
     assert not main.simulator.playback.playing

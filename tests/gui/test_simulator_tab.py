@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from gui.scenario import RunSpec, Scenario, default_scenario, presets
+from gui.settings import AppSettings
 from simulator import read_csv_runs, simulate
 
 
@@ -359,8 +360,8 @@ def test_the_window_remembers_the_last_scenario(qtbot, settings, dialogs):
     qtbot.addWidget(second)
     assert second.simulator.model.scenario.runs[-1].name == "remembered"
     second.close()
-    settings.setValue("scenario", "{broken")
-    third = MainWindow(settings=settings, autoplay=False)
+    settings.path.write_text('{"scenario": "{broken"}')
+    third = MainWindow(settings=AppSettings(settings.path), autoplay=False)
     qtbot.addWidget(third)
     assert len(third.simulator.model.scenario.runs) == 4
     assert "could not be restored" in third.statusBar().currentMessage()

@@ -183,6 +183,66 @@ def test_stop_wakes_a_paused_run():
     assert rest[-1].status == "stopped" and rest[-1].step == 0
 
 
+def stop_on_closure_call(run, call: int, in_step: int = 1) -> list:
+    """Make ``run`` stop itself from inside LBFGS's closure: on its ``call``-th evaluation of the
+    batch within step ``in_step``. Returns the list of evaluations seen in that step. Past 1000 of
+    them the stop evidently never reached the step: the run fails instead of running for hours."""
+    evaluations, loss_fn = [], run.loss_fn
+
+    def counting_loss(output, target):
+        if run.position.step == in_step - 1:
+            evaluations.append(1)
+            if len(evaluations) == call:
+                run.stop()
+            if len(evaluations) > 1000:
+                raise RuntimeError("the stop did not reach inside the LBFGS step")
+        return loss_fn(output, target)
+
+    run.loss_fn = counting_loss
+    return evaluations
+
+
+def test_a_stop_reaches_inside_a_never_ending_lbfgs_step_and_undoes_it():
+    config = small_config(optimizer={"name": "LBFGS", "lr": 1.0, "max_iter": 10_000_000,
+                                     "tolerance_grad": 0, "tolerance_change": 0},
+                          data={"batch_size": 240})
+    run = TrainingRun(config)
+    before = parameters_of(run)
+    evaluations = stop_on_closure_call(run, call=5)
+    events = list(run.events())
+    ended = events[-1]
+    assert (ended.status, ended.step) == ("stopped", 0), ended.message
+    assert ended.message == "stopped at step 0 (step 1 was interrupted and undone)"
+    assert len(evaluations) == 5  # the sixth evaluation saw the stop before computing anything
+    assert not any(isinstance(event, StepLogged) for event in events) and run.metrics.rows == []
+    for name, value in parameters_of(run).items():  # the weights the four updates had moved
+        assert torch.equal(value, before[name]), name
+    assert dict(run.optimizer.state) == {}
+
+
+def test_a_run_stopped_inside_an_lbfgs_step_resumes_bit_identically(tmp_path):
+    config = small_config(optimizer={"name": "LBFGS", "lr": 0.5, "max_iter": 5}, train={"epochs": 2})
+    whole, _ = train(config)
+
+    interrupted = TrainingRun(config)
+    evaluations = stop_on_closure_call(interrupted, call=2, in_step=6)
+    events = list(interrupted.events())
+    assert events[-1].message == "stopped at step 5 (step 6 was interrupted and undone)"
+    assert len(evaluations) == 2
+    path = tmp_path / "run.pt"
+    interrupted.save_checkpoint(path)
+    resumed = TrainingRun.from_checkpoint(path)
+    events = list(resumed.events())
+    assert events[0].start_step == 5 and events[-1].status == "finished"
+    assert resumed.metrics.rows == whole.metrics.rows
+    for name, value in parameters_of(whole).items():
+        assert torch.equal(value, parameters_of(resumed)[name]), name
+    whole_state = whole.optimizer.state_dict()["state"][0]
+    resumed_state = resumed.optimizer.state_dict()["state"][0]
+    assert (resumed_state["n_iter"], resumed_state["func_evals"]) == (whole_state["n_iter"], whole_state["func_evals"])
+    assert torch.equal(resumed_state["prev_flat_grad"], whole_state["prev_flat_grad"])
+
+
 # -- checkpoints ---------------------------------------------------------------------------
 
 RESUMABLE = [

@@ -1,0 +1,248 @@
+"""The app's settings file: plain JSON read back as plain values, so it can neither run code nor
+stop a start. Anything unreadable gives the default with one line on stderr; closing rewrites it."""
+
+import base64
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from gui.scenario import default_scenario
+from gui.settings import MAX_BYTES, AppSettings
+from gui.startup import READY_FILE_VARIABLE
+
+ROOT = Path(__file__).resolve().parents[2]
+WINDOW_LIMIT_S = 240  # as in test_app_start.py: a cold Numba cache on a busy machine compiles a while
+DEFAULT_RUNS = [run.name for run in default_scenario().runs]
+DEFAULT_SIZE = (1560, 940)
+
+
+class Payload:
+    """Pickles to a call of os.system: unpickling it creates ``marker``."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch '{self.marker}'",)
+
+
+def open_window(qtbot, path):
+    from gui.app import MainWindow
+
+    window = MainWindow(settings=AppSettings(path), autoplay=False)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def close(qtbot, window):
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+
+
+def run_names(window):
+    return [run.name for run in window.simulator.model.scenario.runs]
+
+
+# -- (a) a planted pickle never runs -----------------------------------------------------------------
+
+def test_a_pickled_object_in_any_settings_file_never_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    folder = tmp_path / "config" / "OptiScope"
+    folder.mkdir(parents=True)
+    legacy = QSettings(str(folder / "OptiScope.conf"), QSettings.Format.IniFormat)
+    for key in ("geometry", "scenario", "folder"):
+        legacy.setValue(key, Payload(marker))
+    legacy.sync()
+    variant_text = next(line.split("=", 1)[1] for line in (folder / "OptiScope.conf").read_text().splitlines()
+                        if line.startswith("geometry="))
+    assert "PyObjectWrapper" in variant_text  # what PySide6 would unpickle on reading it
+    pickled = base64.b64encode(pickle.dumps(Payload(marker))).decode()
+    (folder / "settings.json").write_text(json.dumps({
+        "geometry": pickled,  # base64 of a pickle: bytes for restoreGeometry, never unpickled
+        "scenario": {"py/reduce": [{"py/function": "os.system"}, {"py/tuple": [f"touch {marker}"]}]},
+        "folder": variant_text,
+    }))
+    ready = tmp_path / "ready.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               HOME=str(tmp_path))
+    env[READY_FILE_VARIABLE] = str(ready)
+    process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + WINDOW_LIMIT_S
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the marker, not waiting in its place
+        alive = process.poll() is None
+    finally:
+        process.kill()
+        _, err = process.communicate(timeout=30)
+    assert not marker.exists(), "a pickled object from the settings ran"
+    assert ready.exists() and alive, f"no window (exit status {process.returncode}):\n{err}"
+    shown = json.loads(ready.read_text())
+    assert shown["runs"] == 4 and shown["playing"] is True  # the default scenario
+    assert (shown["width"], shown["height"]) == DEFAULT_SIZE
+    notes = sorted(line for line in err.splitlines() if line.startswith("OptiScope: "))
+    assert len(notes) == 2, err  # the folder is just text naming no folder: quietly the default
+    assert notes[0].startswith("OptiScope: ignoring the saved scenario (unknown scenario key")
+    assert notes[1] == "OptiScope: ignoring the saved window geometry (not a saved geometry)"
+    assert "Traceback" not in err
+
+
+OPEN_A_DIALOG_THEN_CLOSE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog
+import gui.app
+
+def reject_the_dialog():
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QFileDialog) and widget.isVisible():
+            widget.reject()
+
+def use_the_window(window, **facts):
+    def open_then_close():
+        rejecter = QTimer(window)
+        rejecter.timeout.connect(reject_the_dialog)
+        rejecter.start(50)
+        window.open_scenario()  # Qt's own file dialog: it reads QtProject.conf, if it may
+        rejecter.stop()
+        window.close()
+    QTimer.singleShot(0, window, open_then_close)
+
+gui.app.announce_when_shown = use_the_window
+sys.exit(gui.app.run_app())
+"""
+
+
+def test_qt_dialogs_never_read_a_planted_qtproject_conf(tmp_path):
+    marker = tmp_path / "pwned"
+    config = tmp_path / "config"
+    config.mkdir()
+    planted = QSettings(str(config / "QtProject.conf"), QSettings.Format.IniFormat)
+    for key in ("FileDialog/history", "FileDialog/lastVisited", "FileDialog/qtVersion",
+                "FileDialog/shortcuts", "FileDialog/sidebarWidth", "FileDialog/viewMode", "Qt/customColors"):
+        planted.setValue(key, Payload(marker))
+    planted.sync()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(config), HOME=str(tmp_path))
+    env.pop(READY_FILE_VARIABLE, None)
+    done = subprocess.run([sys.executable, "-c", OPEN_A_DIALOG_THEN_CLOSE], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=WINDOW_LIMIT_S)
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists(), "a pickled object in Qt's own settings ran"
+    assert (config / "OptiScope" / "settings.json").exists()  # it did open and close for real
+
+
+# -- (b) a damaged value never stops a start ---------------------------------------------------------
+
+DEEP = "[" * 50_000 + "]" * 50_000
+HUGE = "9" * 5000
+
+DAMAGED = {
+    # key: (the file's text, what the one line on stderr says)
+    "geometry-not-base64": ('{"geometry": "hello"}', "the saved window geometry (not valid base64)"),
+    "geometry-qsettings-rect": ('{"geometry": "@Rect(0 0 640 480)"}',
+                                "the saved window geometry (not valid base64)"),
+    "geometry-number": ('{"geometry": 12}', "the saved window geometry (a number, not base64 text)"),
+    "geometry-list": ('{"geometry": [1, 2]}', "the saved window geometry (a list, not base64 text)"),
+    "geometry-not-ascii": ('{"geometry": "\\u00e9\\u00e9\\u00e9\\u00e9"}',
+                           "the saved window geometry (not valid base64)"),
+    "geometry-junk-bytes": (json.dumps({"geometry": base64.b64encode(b"junk" * 10).decode()}),
+                            "the saved window geometry (not a saved geometry)"),
+    "scenario-text": ('{"scenario": "a, b"}', "the saved scenario (text, not a JSON object)"),
+    "scenario-number": ('{"scenario": 7}', "the saved scenario (a number, not a JSON object)"),
+    "scenario-bad-runs": ('{"scenario": {"runs": 5}}', "the saved scenario (runs must be a list)"),
+    "scenario-unknown-surface": ('{"scenario": {"surface": "nowhere"}}', "the saved scenario ("),
+    "scenario-nested": ('{"scenario": {"runs": [' + "[" * 500 + "]" * 500 + "]}}",
+                        "the saved scenario ("),
+    "scenario-huge-steps": ('{"scenario": {"steps": 1e999}}', "the saved scenario ("),
+    "folder-number": ('{"folder": 5}', "the saved folder (a number, not a folder path)"),
+    "folder-nul": ('{"folder": "/tmp\\u0000x"}', "the saved folder (a path with a NUL character)"),
+    "file-truncated": ('{"geometry": "AdnQywADAAAAAAAA', "the settings file {path} (not valid JSON: "),
+    "file-empty": ("", "the settings file {path} (not valid JSON: "),
+    "file-list": ("[1, 2]", "the settings file {path} (the top level is a list, not an object)"),
+    "file-null": ("null", "the settings file {path} (the top level is null, not an object)"),
+    "file-deep": ('{"scenario": ' + DEEP + "}", "the settings file {path} (nested too deeply)"),
+    "file-huge-int": ('{"scenario": {"seed": ' + HUGE + "}}",
+                      "the settings file {path} (not valid JSON: Exceeds the limit (4300 digits)"),
+    "file-binary": (b"\xff\xfe\x00\x81garbage\x00", "the settings file {path} (not UTF-8 text)"),
+    "file-too-big": ('{"folder": "' + "x" * MAX_BYTES + '"}',
+                     f"the settings file {{path}} (larger than {MAX_BYTES // 1024} KiB)"),
+}
+
+
+@pytest.mark.parametrize("content, note", DAMAGED.values(), ids=DAMAGED.keys())
+def test_a_damaged_setting_is_ignored_with_one_line_and_rewritten_on_close(qtbot, tmp_path, capfd, content,
+                                                                         note):
+    path = tmp_path / "settings.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    window = open_window(qtbot, path)
+    assert run_names(window) == DEFAULT_RUNS
+    assert (window.width(), window.height()) == DEFAULT_SIZE
+    assert window.settings.folder("home") == "home"
+    lines = capfd.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("OptiScope: ignoring " + note.format(path=path)), lines
+    status = window.statusBar().currentMessage()
+    lost_the_scenario = note.startswith(("the saved scenario", "the settings file"))
+    assert ("could not be restored" in status) == lost_the_scenario, status
+    close(qtbot, window)
+    saved = json.loads(path.read_text())
+    assert [run["name"] for run in saved["scenario"]["runs"]] == DEFAULT_RUNS
+    again = AppSettings(path)
+    assert again.notes == [] and again.geometry() is not None
+
+
+def test_a_settings_path_that_is_a_folder_is_ignored(qtbot, tmp_path, capfd):
+    path = tmp_path / "settings.json"
+    path.mkdir()
+    window = open_window(qtbot, path)
+    assert run_names(window) == DEFAULT_RUNS
+    assert capfd.readouterr().err.splitlines() == [
+        f"OptiScope: ignoring the settings file {path} (not a regular file)"]
+    close(qtbot, window)  # cannot be written either: the window closes all the same
+    assert not window.isVisible()
+    assert "cannot save the settings" in capfd.readouterr().err
+
+
+# -- what is kept ----------------------------------------------------------------------------------
+
+def test_geometry_scenario_and_folder_come_back_exactly(qtbot, tmp_path):
+    path = tmp_path / "settings.json"
+    first = open_window(qtbot, path)
+    first.resize(1200, 700)
+    first.simulator.model.set_steps(123)
+    first.settings.set_folder(str(tmp_path))
+    close(qtbot, first)
+    saved = json.loads(path.read_text())
+    assert set(saved) == {"geometry", "scenario", "folder"}
+    assert isinstance(saved["geometry"], str) and saved["folder"] == str(tmp_path)
+    second = open_window(qtbot, path)
+    # the offscreen screen is 800 pixels wide: restoring fits the width to it, not the height
+    assert second.height() == 700 and second.width() < DEFAULT_SIZE[0]
+    assert second.simulator.model.scenario.steps == 123 and run_names(second) == DEFAULT_RUNS
+    assert second.settings.folder("home") == str(tmp_path) and second.settings.notes == []
+    close(qtbot, second)
+
+
+def test_a_folder_that_is_gone_quietly_gives_the_default(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"folder": str(tmp_path / "gone")}))
+    settings = AppSettings(path)
+    assert settings.folder("home") == "home" and settings.notes == []
+
+
+def test_the_default_file_is_in_the_config_folder_and_never_the_qsettings_one(tmp_path, monkeypatch):
+    from gui.settings import default_settings_path
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert default_settings_path() == tmp_path / "OptiScope" / "settings.json"
