@@ -11,6 +11,15 @@ the user gives. ``load_dataset`` returns a ``Dataset`` ready to train on:
 - classification targets as int64 class indices, regression targets as float32 ``(N, 1)`` kept in
   their original units (so plots read in real units).
 
+A CSV's task, unless ``task`` says it, is inferred from its target column: text labels are classes;
+numbers are classes only when every one is an integer and there are few distinct values, at most
+``MAX_INFERRED_CLASSES`` and at most half the rows (so every class has two samples on average); any
+other numeric target is regression. ``y = 2x`` over four rows is regression (four distinct values),
+iris's 0/1/2 over 150 rows classification. ``describe_task`` says which, for the CLI and the GUI.
+
+Every number must fit float32, the dtype training runs in (a regression target also its squared
+error, the loss); a CSV cell that does not, or is not finite, is refused naming its line and column.
+
 The same arguments give bit-identical arrays. scikit-learn is imported on first use only, so that
 reading ``DATASETS`` (the CLI's ``list``, the GUI's menus) stays cheap.
 """
@@ -32,7 +41,12 @@ CLASSIFICATION, REGRESSION = "classification", "regression"
 
 DEFAULT_SAMPLES = 1000
 MAX_SYNTHETIC_SAMPLES = 1_000_000
-MAX_INFERRED_CLASSES = 20  # an integer-valued CSV target with at most this many values is a class label
+# An integer-valued CSV target with at most this many distinct values, and at most half as many as
+# it has rows, is a class label (the module docstring has the whole rule).
+MAX_INFERRED_CLASSES = 20
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # training runs in float32: larger values become inf
+# A regression target beyond this overflows its own squared error, MSELoss, in float32.
+REGRESSION_TARGET_LIMIT = math.sqrt(FLOAT32_MAX)
 LINEAR_SLOPE, LINEAR_INTERCEPT = 2.0, 1.0  # ``linear``: y = 2·x + 1 + noise, x uniform in [-3, 3]
 SINE_PERIODS = 2  # ``sine``: x uniform over two periods, [-2π, 2π]
 SPIRAL_TURNS = 2.0  # each ``spirals`` arm winds twice around the centre; radius at most 1
@@ -107,6 +121,8 @@ class Dataset:
     class_names: tuple[str, ...]
     x_mean: np.ndarray | None = None
     x_std: np.ndarray | None = None
+    target_name: str = ""  # the CSV column the targets come from ("" for the built-in datasets)
+    task_inferred: bool = False  # the task was read off the CSV's target column, not given
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -134,6 +150,8 @@ class _Raw:
     pixel_scale: float | None = None
     x_val: np.ndarray | None = None  # a validation set that comes with the data (IDX t10k files)
     y_val: np.ndarray | None = None
+    target_name: str = ""
+    task_inferred: bool = False
 
 
 # ---- the entry point ---------------------------------------------------------------------------------
@@ -190,6 +208,17 @@ def load_dataset(name: str, *, path: str | None = None, samples: int | None = No
         if samples is not None:
             raw = _subset(raw, samples, subset_seed, key)
     return _finish(key, raw, val_fraction, split_seed, samples is not None)
+
+
+def describe_task(dataset: Dataset) -> str:
+    """What the model learns, in words: ``regression on column y``, ``classification, 3 classes from
+    column species``; an inferred task adds `` (inferred; set data.task to override)``."""
+    column = f" column {dataset.target_name}" if dataset.target_name else ""
+    if dataset.task == CLASSIFICATION:
+        text = f"classification, {dataset.num_classes} classes" + (f" from{column}" if column else "")
+    else:
+        text = "regression" + (f" on{column}" if column else "")
+    return text + (" (inferred; set data.task to override)" if dataset.task_inferred else "")
 
 
 # ---- argument checks ---------------------------------------------------------------------------------
@@ -374,8 +403,9 @@ def _read_csv(path: Any, target: Any, task: str | None) -> _Raw:
         raise ConfigError(f"data.path: '{file}' has only the target column '{header[t]}'; "
                           "it needs at least one feature column")
     x = _numeric_columns(rows, lines, features, header, file)
-    y, task, classes = _target_values([row[t] for row in rows], lines, header[t], task, file)
-    return _Raw(x, y, task, len(classes), tuple(header[i] for i in features), classes)
+    y, found_task, classes = _target_values([row[t] for row in rows], lines, header[t], task, file)
+    return _Raw(x, y, found_task, len(classes), tuple(header[i] for i in features), classes,
+                target_name=header[t], task_inferred=task is None)
 
 
 def _csv_rows(text: str, file: Path) -> tuple[list[str], list[list[str]], list[int]]:
@@ -434,7 +464,7 @@ def _numeric_columns(rows: list[list[str]], lines: list[int], columns: list[int]
     cells = [[row[i] for i in columns] for row in rows]
     try:  # fast path; on any failure, find the first bad cell for the message
         x = np.array(cells, dtype=np.float64)
-        if np.isfinite(x).all():
+        if x.size == 0 or np.abs(x).max() <= FLOAT32_MAX:  # NaN compares False: the slow path names it
             return x
     except ValueError:
         pass
@@ -456,6 +486,9 @@ def _number(cell: str, where: str, line: int, file: Path) -> float:
     if not math.isfinite(value):
         raise ConfigError(f"data.path: '{file}' line {line}: {where} holds {cell.strip()!r}; "
                           "every cell must be a finite number")
+    if abs(value) > FLOAT32_MAX:
+        raise ConfigError(f"data.path: '{file}' line {line}: {where} holds {cell.strip()}, beyond "
+                          f"float32's range (±{FLOAT32_MAX:.3g}) that training computes in")
     return value
 
 
@@ -481,14 +514,9 @@ def _target_values(cells: list[str], lines: list[int], name: str, task: str | No
         if numbers is not None:
             numbers.append(value)
     if task is None:
-        if numbers is None:
-            task = CLASSIFICATION
-        else:
-            values = np.array(numbers)
-            integral = bool(np.all(values == np.round(values)))
-            few = len(np.unique(values)) <= MAX_INFERRED_CLASSES
-            task = CLASSIFICATION if integral and few else REGRESSION
+        task = CLASSIFICATION if numbers is None or _look_like_classes(np.array(numbers)) else REGRESSION
     if task == REGRESSION:
+        _check_regression_targets(numbers, labels, lines, name, file)
         return np.array(numbers, np.float64)[:, None], REGRESSION, ()
     if numbers is not None:
         keys, y = np.unique(np.array(numbers), return_inverse=True)
@@ -500,6 +528,23 @@ def _target_values(cells: list[str], lines: list[int], name: str, task: str | No
         raise ConfigError(f"data.target: column '{name}' of '{file}' holds a single class ({classes[0]!r}); "
                           "classification needs at least 2")
     return y.astype(np.int64), CLASSIFICATION, classes
+
+
+def _look_like_classes(values: np.ndarray) -> bool:
+    """The inference rule of the module docstring: integers, few distinct values, two rows per value."""
+    if not np.all(values == np.round(values)):
+        return False
+    return len(np.unique(values)) <= min(MAX_INFERRED_CLASSES, len(values) // 2)
+
+
+def _check_regression_targets(numbers: list[float], labels: list[str], lines: list[int], name: str,
+                              file: Path) -> None:
+    values = np.abs(np.array(numbers))
+    if len(values) and values.max() > REGRESSION_TARGET_LIMIT:
+        row = int(np.argmax(values))
+        raise ConfigError(f"data.path: '{file}' line {lines[row]}: target column '{name}' holds "
+                          f"{labels[row]}; a regression target beyond ±{REGRESSION_TARGET_LIMIT:.3g} "
+                          "overflows its squared error in float32 (rescale the column)")
 
 
 # ---- IDX files (MNIST, Fashion-MNIST) -------------------------------------------------------------------
@@ -567,7 +612,10 @@ def _read_idx(file: Path, magic: int, what: str) -> np.ndarray:
         raise ConfigError(f"data.path: '{file}' is not an IDX {what} file (magic number 0x{found:08X}, "
                           f"expected 0x{magic:08X})")
     dims = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, 4))
-    size = math.prod(dims)
+    if 0 in dims:  # nothing to train on (no samples, or 0-pixel images), however consistent
+        raise ConfigError(f"data.path: '{file}' declares {'×'.join(map(str, dims))} {what}; "
+                          "every dimension must be at least 1")
+    size = math.prod(dims)  # compared with the bytes present before anything of that size is made
     body = len(data) - 4 - 4 * ndim
     if body != size:
         shape = "×".join(map(str, dims))
@@ -616,7 +664,8 @@ def _finish(key: str, raw: _Raw, val_fraction: float, seed: int, subsetted: bool
                    y_val=np.ascontiguousarray(y_val),
                    num_classes=raw.num_classes if raw.task == CLASSIFICATION else 0,
                    feature_names=raw.feature_names, class_names=raw.class_names,
-                   x_mean=np.asarray(mean, np.float32), x_std=np.asarray(std, np.float32))
+                   x_mean=np.asarray(mean, np.float32), x_std=np.asarray(std, np.float32),
+                   target_name=raw.target_name, task_inferred=raw.task_inferred)
 
 
 def _split(raw: _Raw, val_fraction: float, seed: int, subsetted: bool):

@@ -38,13 +38,17 @@ def load_config_dataset(config: RunConfig) -> Dataset:
 
 def preview_run(config: RunConfig, dataset: Dataset | None = None) -> RunPreview:
     """Everything the run will be built from, checked as training would check it (ConfigError),
-    and the lr of every step from torch's own scheduler stepped on a model that does not train."""
+    and the lr of every step from torch's own scheduler stepped on a model that does not train.
+
+    Safe to call from a worker thread while another thread trains: the model is built on torch's
+    "meta" device (shapes, no values), so it neither seeds nor draws from torch's global random
+    generator, which a run being built at the same moment draws its initial weights from."""
     config.validate()
     dataset = dataset if dataset is not None else load_config_dataset(config)
     if len(dataset.x_train) == 0:
         raise ConfigError("data.val_fraction: leaves no training samples")
-    torch.manual_seed(config.train.seed)
-    model = build_model(config.model, dataset.input_shape, dataset.output_size)
+    with torch.device("meta"):
+        model = build_model(config.model, dataset.input_shape, dataset.output_size)
     optimizer, plan = build_optimizer(model, config.optimizer, torch.device("cpu"))
     steps_per_epoch = math.ceil(len(dataset.x_train) / config.data.batch_size)
     driver = ScheduleDriver(optimizer, config.scheduler, steps_per_epoch, config.train.epochs,

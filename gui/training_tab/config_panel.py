@@ -5,9 +5,14 @@ refused value is shown under its field and changes nothing. After every change t
 configuration is checked the way training will check it (``trainers.preview.preview_run``, a
 moment later so typing stays smooth): the parameter-group table, the lr curve and the data
 preview show the result; an error is shown at the bottom and keeps Start disabled.
+
+That check runs in a worker thread (loading a large CSV takes seconds), one at a time; the previews
+say "Loading preview…" meanwhile, and a result for a configuration changed since is dropped.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -33,9 +38,10 @@ from PySide6.QtWidgets import (
 from gui.simulator_tab.run_panel import starter_params
 from gui.training_tab.plots import CLASS_COLOURS
 from gui.widgets.param_editors import ParamForm, show_value
+from gui.workers import JobWorker
 from simulator.values import parse_value
 from trainers.config import ACTIVATIONS, INTERVALS, MODELS, MONITORS, RunConfig
-from trainers.datasets import DATASETS
+from trainers.datasets import DATASETS, describe_task
 from trainers.errors import ConfigError
 
 CONSTANT = "constant (none)"
@@ -45,6 +51,7 @@ ERROR_COLOR = "#ff7070"
 _PYTHON_ONLY = {"LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler"}
 _GROUP_COLUMNS = ("match (regex)", "name", "lr", "weight_decay", "other options")
 PREVIEW_DELAY_MS = 150
+PREVIEW_LOADING = "Loading preview…"
 
 
 def optimizer_names() -> list[str]:
@@ -169,7 +176,8 @@ class _KeyForm(QFormLayout):
 
 class ConfigPanel(QWidget):
     """Edits ``self.config``; ``changed`` after every accepted edit, ``checked(ok, message)`` after
-    each whole-configuration check (with ``self.preview`` set when ok)."""
+    each whole-configuration check (with ``self.preview`` set when ok). Checks after an edit or a
+    load run in ``preview_worker`` (None when idle); :meth:`check_now` checks at once, here."""
 
     changed = Signal()
     checked = Signal(bool, str)
@@ -179,6 +187,11 @@ class ConfigPanel(QWidget):
         self.config = config.copy() if config is not None else RunConfig()
         self.preview = None
         self._dataset_cache: tuple[tuple, object] | None = None
+        self.preview_worker: JobWorker | None = None
+        self._check_generation = 0  # counts changes: a check of an older one is stale
+        self._worker_generation = 0  # the change the running worker checks
+        self._recheck_when_done = False
+        self._closed = False
         self.forms: list[_KeyForm] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -200,7 +213,7 @@ class ConfigPanel(QWidget):
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(PREVIEW_DELAY_MS)
-        self._check_timer.timeout.connect(self.check_now)
+        self._check_timer.timeout.connect(self.check_in_background)
         self.load(self.config)
 
     # -- sections ---------------------------------------------------------------------------------
@@ -513,35 +526,109 @@ class ConfigPanel(QWidget):
         self._rebuild_scheduler_form()
         self._load_group_rules()
         self.groups_error.hide()
-        self.check_now()
+        self.check_in_background()
 
     def current_config(self) -> RunConfig:
         return self.config.copy()
 
-    def _dataset(self):
-        from trainers.preview import load_config_dataset
-
-        key = (tuple(sorted((k, repr(v)) for k, v in self.config.to_dict()["data"].items()
-                            if k not in ("batch_size", "shuffle"))), self.config.train.seed)
-        if self._dataset_cache is None or self._dataset_cache[0] != key:
-            self._dataset_cache = (key, load_config_dataset(self.config))
-        return self._dataset_cache[1]
+    def _cached_dataset(self, key: tuple):
+        return self._dataset_cache[1] if self._dataset_cache is not None and self._dataset_cache[0] == key \
+            else None
 
     def check_now(self) -> bool:
-        """Check the whole configuration as training would; update previews; emit ``checked``."""
-        from trainers.preview import preview_run
+        """Check the whole configuration as training would, here and now (Start does, before it
+        trains); update previews; emit ``checked``. A background check still running is stale."""
+        from trainers.preview import load_config_dataset, preview_run
 
         self._check_timer.stop()
+        self._check_generation += 1
+        self._recheck_when_done = False
+        if self.preview_worker is not None:
+            self.preview_worker.cancel()
+        key, dataset = _dataset_key(self.config), None
         try:
-            self.preview = preview_run(self.config, self._dataset())
+            dataset = self._cached_dataset(key)
+            if dataset is None:
+                dataset = load_config_dataset(self.config)
+                self._dataset_cache = (key, dataset)
+            preview = preview_run(self.config, dataset)
         except ConfigError as error:
-            self.preview = None
-            message = str(error)
+            self._show_check(None, str(error), dataset)
+            return False
+        self._show_check(preview, "", dataset)
+        return True
+
+    def check_in_background(self) -> None:
+        """Check the whole configuration as :meth:`check_now` does, in a worker thread, and return at
+        once: the previews say "Loading preview…" until the result arrives (then ``checked``). A
+        change made meanwhile makes the running check stale: its result is dropped and, one thread
+        at a time, the check runs again for the configuration as it then is."""
+        self._check_timer.stop()
+        if self._closed:
+            return
+        self._check_generation += 1
+        self.data_summary.setText(PREVIEW_LOADING)
+        self.lr_note.setText(PREVIEW_LOADING)
+        if self.preview_worker is not None:  # cancelled, it skips building its preview and ends
+            self.preview_worker.cancel()
+            self._recheck_when_done = True
+            return
+        self._start_check_worker()
+
+    def _start_check_worker(self) -> None:
+        config, generation = self.config.copy(), self._check_generation  # the worker's own copy
+        key = _dataset_key(config)
+        dataset = self._cached_dataset(key)
+        worker = JobWorker(lambda progress: _check_in_worker(config, generation, key, dataset, progress),
+                           self)
+        # Bound methods of this panel: Qt queues each call into the GUI thread.
+        worker.done.connect(self._background_check_done)
+        worker.failed.connect(self._background_check_crashed)
+        worker.finished.connect(self._check_worker_finished)
+        self.preview_worker, self._worker_generation = worker, generation
+        worker.start()
+
+    def _background_check_done(self, result: _CheckResult) -> None:
+        if result.dataset is not None:  # worth keeping even when stale: the next check may reuse it
+            self._dataset_cache = (result.dataset_key, result.dataset)
+        if result.generation == self._check_generation:
+            self._show_check(result.preview, result.error, result.dataset)
+
+    def _background_check_crashed(self, message: str) -> None:
+        if self._worker_generation == self._check_generation:
+            self._show_check(None, message, None)
+
+    def _check_worker_finished(self) -> None:
+        worker, self.preview_worker = self.preview_worker, None
+        if worker is not None:
+            worker.deleteLater()
+        if self._recheck_when_done and not self._closed:
+            self._recheck_when_done = False
+            self._start_check_worker()
+
+    def shutdown(self) -> None:
+        """No check thread outlives the panel: stop starting them, and wait for the running one."""
+        self._closed = True
+        self._check_timer.stop()
+        self._recheck_when_done = False
+        if self.preview_worker is not None:
+            self.preview_worker.cancel()
+            self.preview_worker.wait()
+
+    def _show_check(self, preview, message: str, dataset) -> None:
+        """Show one check's outcome: its previews, or its error (and the data, if that loaded)."""
+        self.preview = preview
+        if preview is None:
             self.error.setText(message)
             self.error.show()
             self._mark_option_error(message)
+            if dataset is not None:
+                self._show_data(dataset)
+            else:
+                self.data_summary.setText("no data preview: see the error below")
+            self.lr_note.setText("no lr preview: see the error below")
             self.checked.emit(False, message)
-            return False
+            return
         self.error.hide()
         for form in (self.optimizer_form, self.scheduler_form):
             if form is not None:
@@ -549,7 +636,6 @@ class ConfigPanel(QWidget):
                     form.set_error(name, "")
         self._show_preview()
         self.checked.emit(True, "")
-        return True
 
     def _mark_option_error(self, message: str) -> None:
         key, _, text = message.partition(": ")
@@ -600,9 +686,8 @@ class ConfigPanel(QWidget):
         plot.setVisible(dataset.is_image or dataset.input_shape in ((2,), (1,)))
         plot.autoRange()
         shape = "×".join(map(str, dataset.input_shape))
-        classes = f", {dataset.num_classes} classes" if dataset.num_classes else ", regression"
         self.data_summary.setText(f"{len(dataset.x_train)} training / {len(dataset.x_val)} validation "
-                                  f"samples of shape {shape}{classes}")
+                                  f"samples of shape {shape}; {describe_task(dataset)}")
 
     def _browse(self) -> None:
         if self.config.data.name == "csv":
@@ -612,6 +697,39 @@ class ConfigPanel(QWidget):
         if path:
             self.path.setText(path)
             self.set_key("data.path", path)
+
+
+def _dataset_key(config: RunConfig) -> tuple:
+    """What the dataset depends on: two configurations with the same key load the same arrays."""
+    return (tuple(sorted((k, repr(v)) for k, v in config.to_dict()["data"].items()
+                         if k not in ("batch_size", "shuffle"))), config.train.seed)
+
+
+@dataclass(frozen=True)
+class _CheckResult:
+    """One background check's outcome, plain data for the GUI thread."""
+
+    generation: int
+    dataset_key: tuple
+    dataset: object | None  # None when the data could not be loaded
+    preview: object | None  # a RunPreview; None on an error, or when the check was cancelled
+    error: str
+
+
+def _check_in_worker(config: RunConfig, generation: int, dataset_key: tuple, dataset,
+                     progress) -> _CheckResult:
+    """The body of a background check, in the worker thread: loads the data unless ``dataset`` is
+    given, then builds the preview unless the check was cancelled meanwhile. Touches no widget."""
+    from trainers.preview import load_config_dataset, preview_run
+
+    try:
+        if dataset is None:
+            dataset = load_config_dataset(config)
+        if not progress(1, 2):  # stale: a newer configuration is waiting for this thread
+            return _CheckResult(generation, dataset_key, dataset, None, "")
+        return _CheckResult(generation, dataset_key, dataset, preview_run(config, dataset), "")
+    except ConfigError as error:
+        return _CheckResult(generation, dataset_key, dataset, None, str(error))
 
 
 def _number(text: str, where: str) -> float:

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -408,10 +408,28 @@ class TrainingTab(QWidget):
             self.status.emit(f"saved {path}; python main.py train --config {path} runs it")
 
     # -- shutting down --------------------------------------------------------------------------------------
+    def stop_all(self) -> list[QThread]:
+        """Ask every run still training, and a configuration check, to stop (without waiting); the
+        threads still running."""
+        running = [record.worker for record in self.runs.records
+                   if record.worker is not None and record.worker.isRunning()]
+        for worker in running:
+            worker.stop()
+        check = self.panel.preview_worker
+        if check is not None and check.isRunning():
+            check.cancel()  # a CSV being read cannot be interrupted: the close waits for it, unfrozen
+            running.append(check)
+        return running
+
     def shutdown(self) -> None:
-        """Stop any run and wait for its thread: no thread outlives the window."""
+        """The tab's last act, once :meth:`stop_all` has found no thread running: the run folder
+        goes. A thread is still running only if its run ignored the stop; it is waited for, since
+        it may still write its checkpoint there."""
         self.redraw.stop()
+        self.panel.shutdown()  # waits for a configuration check still running in its thread
+        for worker in self.stop_all():
+            worker.stop_and_wait()
         for record in self.runs.records:
-            if record.worker is not None and record.worker.isRunning():
-                record.worker.stop_and_wait()
+            if record.worker is not None:
+                record.worker.wait(100)  # one that emitted ``finished`` may still be tidying up
         shutil.rmtree(self.run_folder, ignore_errors=True)

@@ -4,6 +4,7 @@ export, and hand an optimizer to the Simulator. Headless (offscreen Qt), real tr
 import shlex
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,8 @@ def test_closing_the_window_mid_run_stops_the_thread(qtbot, window):
     tab.panel.load(tiny(data={"samples": 4000, "batch_size": 4}, train={"epochs": 20}))
     record = tab.start()
     qtbot.waitUntil(lambda: record.steps.size >= 3, timeout=WAIT_MS)
-    window.close()
+    window.close()  # deferred until the thread has finished (tests/gui/test_closing.py)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
     assert not record.worker.isRunning() and record.worker.isFinished()
 
 
@@ -292,3 +294,101 @@ def test_the_thread_count_field_edits_the_run_and_refuses_zero(qtbot, tab):
     edit.editingFinished.emit()
     assert panel.config.train.threads == 2 and error.isHidden()
     assert "--threads 2" in tab.command_for()
+
+
+class HeldLoader:
+    """Stands in for ``trainers.preview.load_config_dataset``: a CSV configuration's load waits until
+    ``release`` is set, so a test can act while a preview is being built; the rest load at once."""
+
+    def __init__(self, monkeypatch):
+        from trainers import preview
+
+        self.real = preview.load_config_dataset
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.on_gui_thread: list[bool] = []
+        monkeypatch.setattr(preview, "load_config_dataset", self)
+
+    def __call__(self, config):
+        if config.data.name == "csv":
+            self.on_gui_thread.append(threading.current_thread() is threading.main_thread())
+            self.entered.set()
+            self.release.wait(WAIT_MS / 1000)
+        return self.real(config)
+
+
+def tutorial_csv(tmp_path) -> str:
+    path = tmp_path / "line.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(1, 11)))  # y = 2x
+    return str(path)
+
+
+def csv_config(tmp_path) -> RunConfig:
+    return tiny(data={"name": "csv", "path": tutorial_csv(tmp_path), "samples": None, "batch_size": 4},
+                model={"name": "linear"})
+
+
+def test_loading_a_config_returns_before_its_preview_is_built(qtbot, tab, tmp_path, monkeypatch):
+    from gui.training_tab.config_panel import PREVIEW_LOADING
+
+    loader = HeldLoader(monkeypatch)
+    panel = tab.panel
+    try:
+        panel.load(csv_config(tmp_path))  # returns while the data is still loading
+        assert panel.data_summary.text() == PREVIEW_LOADING and panel.lr_note.text() == PREVIEW_LOADING
+        qtbot.waitUntil(loader.entered.is_set, timeout=WAIT_MS)
+        assert panel.data_summary.text() == PREVIEW_LOADING  # the event loop ran; still loading
+    finally:
+        loader.release.set()
+    qtbot.waitUntil(lambda: panel.data_summary.text() != PREVIEW_LOADING, timeout=WAIT_MS)
+    assert loader.on_gui_thread == [False]
+    assert panel.data_summary.text() == ("8 training / 2 validation samples of shape 1; "
+                                         "regression on column y (inferred; set data.task to override)")
+    assert panel.preview.total_steps == 3 * 2 and panel.preview.dataset.task == "regression"
+    assert tab.start_button.isEnabled() and panel.preview_worker is None
+
+
+def test_a_preview_of_a_config_changed_meanwhile_is_dropped(qtbot, tab, tmp_path, monkeypatch):
+    loader = HeldLoader(monkeypatch)
+    panel = tab.panel
+    shown = []
+    try:
+        panel.load(csv_config(tmp_path))  # from here on, an earlier check's result is stale too
+        panel.checked.connect(lambda ok, _message: shown.append(panel.preview.dataset.name if ok else None))
+        qtbot.waitUntil(loader.entered.is_set, timeout=WAIT_MS)
+        panel.load(tiny(data={"name": "blobs", "samples": 90}))  # while the CSV is loading
+    finally:
+        loader.release.set()
+    qtbot.waitUntil(lambda: bool(shown) and panel.preview_worker is None, timeout=WAIT_MS)
+    assert shown == ["blobs"] and panel.preview.dataset.name == "blobs"
+    assert panel.data_summary.text().endswith("; classification, 3 classes")
+    assert panel.current_config().data.name == "blobs"
+
+
+def test_a_refused_config_shows_its_error_after_the_background_check(qtbot, tab, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,y\n1,0\n1e308,1\n")
+    tab.panel.load(tiny(data={"name": "csv", "path": str(bad), "samples": None}))
+    qtbot.waitUntil(lambda: tab.panel.preview_worker is None, timeout=WAIT_MS)
+    assert tab.panel.preview is None and not tab.start_button.isEnabled()
+    assert "line 3: column 'a' holds 1e308, beyond float32's range" in tab.panel.error.text()
+    assert tab.panel.data_summary.text() == "no data preview: see the error below"
+
+
+def test_closing_the_window_waits_for_a_preview_being_built(qtbot, window, tmp_path, monkeypatch):
+    tab = window.show_training()
+    loader = HeldLoader(monkeypatch)
+    tab.panel.load(csv_config(tmp_path))
+    qtbot.waitUntil(loader.entered.is_set, timeout=WAIT_MS)
+    worker = tab.panel.preview_worker
+    finished = []
+    worker.finished.connect(lambda: finished.append(True))
+    try:
+        # The worker is held in the loader (a CSV read cannot be interrupted): the close is
+        # deferred, without blocking, until its thread has finished.
+        assert window.close() is False
+        assert window.isVisible() and window.statusBar().currentMessage() == "Stopping…"
+        assert worker.isRunning()
+    finally:
+        loader.release.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
+    assert finished == [True] and tab.panel.preview_worker is None

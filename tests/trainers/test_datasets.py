@@ -16,6 +16,7 @@ from trainers.datasets import (
     LINEAR_SLOPE,
     SPIRAL_TURNS,
     Dataset,
+    describe_task,
     load_dataset,
 )
 from trainers.errors import ConfigError
@@ -285,6 +286,24 @@ def test_csv_many_integer_values_are_regression_unless_told(tmp_path):
     assert load_dataset("csv", path=few, task="auto").task == "classification"
 
 
+def test_csv_integer_targets_are_classes_only_with_two_rows_per_value(tmp_path):
+    tutorial = _csv(tmp_path, "x,y\n1,2\n2,4\n3,6\n4,8\n")  # y = 2x: every value distinct
+    data = load_dataset("csv", path=tutorial, val_fraction=0)
+    assert (data.task, data.target_name, data.task_inferred) == ("regression", "y", True)
+    assert describe_task(data) == "regression on column y (inferred; set data.task to override)"
+    told = load_dataset("csv", path=tutorial, task="classification", val_fraction=0)
+    assert describe_task(told) == "classification, 4 classes from column y"
+    pairs = _csv(tmp_path, "x,label\n1,0\n2,1\n3,0\n4,1\n", name="pairs.csv")
+    assert describe_task(load_dataset("csv", path=pairs, val_fraction=0)) == \
+        "classification, 2 classes from column label (inferred; set data.task to override)"
+    halves = _csv(tmp_path, "x,y\n" + "".join(f"{i},{i // 2}\n" for i in range(12)), name="halves.csv")
+    assert load_dataset("csv", path=halves).num_classes == 6  # 6 values over 12 rows: classes
+    thirds = _csv(tmp_path, "x,y\n" + "".join(f"{i},{i // 2}\n" for i in range(11)), name="thirds.csv")
+    assert load_dataset("csv", path=thirds).task == "regression"  # 6 values over 11 rows: fewer than 2 each
+    assert describe_task(load_dataset("iris")) == "classification, 3 classes"
+    assert describe_task(load_dataset("sine", samples=10)) == "regression"
+
+
 @pytest.mark.parametrize("target", ["a", "A", 0, -3, "0"])
 def test_csv_target_by_name_or_index(tmp_path, target):
     path = _csv(tmp_path, "a,b,c\n" + _rows(25, lambda i: i % 2))
@@ -339,6 +358,10 @@ def test_csv_class_with_one_member_falls_back_to_an_unstratified_split(tmp_path)
     ("y\n0\n1\n", {}, "only the target column"),
     ("a,y\n1,cat\n2,dog\n", {"task": "regression"}, r"data\.task: regression needs a numeric target.*'cat' on line 2"),
     ('a,y\n1,"unclosed\n', {}, r"data\.path: .*(malformed|fields)"),
+    # finite in float64, but training computes in float32
+    ("a,b,y\n1,2,0\n1,1e308,1\n", {}, r"line 3: column 'b' holds 1e308, beyond float32's range"),
+    ("a,b,y\n1,2,0\n-1e39,2,1\n", {}, r"line 3: column 'a' holds -1e39, beyond float32's range"),
+    ("a,y\n1,2.5\n2,-1e30\n3,4.5\n", {}, r"line 3: target column 'y' holds -1e30; .* overflows its squared"),
 ])
 def test_csv_errors_name_the_problem(tmp_path, text, kwargs, expected):
     with pytest.raises(ConfigError, match=expected):
@@ -462,13 +485,16 @@ def test_idx_half_a_test_set_is_an_error(tmp_path):
     ({"count": 19}, "has 20 images but train-labels-idx1-ubyte has 19 labels"),
     ({"label": 12}, "holds label 12"),
     ({"gz": b"not gzip"}, "cannot read"),
+    ({"shape": (20, 0, 0)}, r"declares 20×0×0 images; every dimension must be at least 1"),
+    ({"shape": (0, 28, 28)}, r"declares 0×28×28 images"),
 ])
 def test_idx_damaged_files_are_refused(tmp_path, damage, expected):
     rng = np.random.default_rng(0)
     labels = np.arange(damage.get("count", 20)) % 10
     labels[0] = damage.get("label", labels[0])
     _idx(tmp_path, "train-images-idx3-ubyte", damage.get("magic", IDX_IMAGES_MAGIC),
-         rng.integers(0, 256, (20, 28, 28)), cut=damage.get("cut", 0), extra=damage.get("extra", b""))
+         rng.integers(0, 256, damage.get("shape", (20, 28, 28))), cut=damage.get("cut", 0),
+         extra=damage.get("extra", b""))
     if "gz" in damage:
         (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(damage["gz"])
     else:

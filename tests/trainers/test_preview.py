@@ -4,6 +4,7 @@ import shlex
 
 import numpy as np
 import pytest
+import torch
 
 import cli
 from cli.train import config_from_args
@@ -15,6 +16,7 @@ from trainers.errors import ConfigError
 from trainers.factory import optimizer_classes
 from trainers.introspect import INT_LIST, docstring_help, optimizer_options, scheduler_options
 from trainers.loop import TrainingRun
+from trainers.models import parameter_count
 from trainers.preview import decision_grid, preview_run
 
 
@@ -97,3 +99,13 @@ def test_command_line_reproduces_the_configuration(raw):
     assert words[:3] == ["python", "main.py", "train"]
     args = cli.build_parser().parse_args(words[2:])
     assert config_from_args(args) == config
+
+
+def test_preview_leaves_torchs_global_generator_alone():
+    # A preview is built in a worker thread while a run may be drawing its initial weights from
+    # torch's global generator in another: seeding or drawing from it here would change that run.
+    torch.manual_seed(12345)
+    before = torch.random.get_rng_state()
+    preview = preview_run(small_config(optimizer={"name": "Adagrad"}))
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert preview.parameters == parameter_count(TrainingRun(small_config()).model) == 2 * 16 + 16 + 16 * 2 + 2
