@@ -26,6 +26,8 @@ def _whole_number(text: str, option: str, minimum: int = 0) -> int:
 
 def _number(text: str, option: str) -> float:
     value = parse_value(text)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = float(value) if abs(value) <= sys.float_info.max else math.inf  # 400 digits: inf
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise SimulatorError(f"{option} expects a number, got '{text}'")
     if value < 0:
@@ -102,6 +104,25 @@ def _size(text: str) -> tuple[int, int]:
 ARROW_KINDS = ("gradient", "update", "momentum")
 
 
+def _check_a_run_computes(scenario, path) -> None:
+    """A scenario whose every run is refused is bad input, not a picture (exit 2, nothing written).
+
+    Runs are tried in order until one computes, so a good scenario pays for one run twice (the
+    renderer computes its runs itself); refused runs fail at their checks, before any step.
+    """
+    from gui.scenario import compute_run
+
+    refused = []
+    for run in scenario.runs:
+        result = compute_run(scenario, run)
+        if result.trajectory is not None:
+            return
+        refused.append(f"{run.name}: {result.error}")
+    if refused:
+        raise SimulatorError(f"'{os.path.basename(path)}': none of its {len(refused)} run(s) can be drawn; "
+                             f"{refused[0]}")
+
+
 def run_render(args) -> int:
     # Qt is imported here, not at the top: simulate and list must work without it
     from gui.render import render_scenario
@@ -116,6 +137,7 @@ def run_render(args) -> int:
     if unknown:
         raise SimulatorError(f"--arrows: unknown kind(s) {', '.join(unknown)}; use {', '.join(ARROW_KINDS)}")
     scenario = Scenario.load(args.scenario)
+    _check_a_run_computes(scenario, args.scenario)
     step = None if args.step is None else _whole_number(args.step, "--step")
     arrows = {kind: kind in kinds for kind in ARROW_KINDS} if kinds else None
     drawn = render_scenario(scenario, args.out, step=step, size=size, arrows=arrows)

@@ -4,6 +4,7 @@ Prints a progress bar with ETA (on a terminal) and one line per epoch; writes th
 checkpoints as it goes, so an interrupted run (Ctrl+C, a divergence) keeps everything so far.
 """
 
+import os
 import signal
 import sys
 import time
@@ -130,6 +131,10 @@ def run_train(args) -> int:
     try:
         for event in run.events():
             report.show(event)
+    except KeyboardInterrupt:  # the second Ctrl+C: stop here; the files keep what they last had
+        report.clear_bar()
+        # main.py prints the line (exit 130), so that a third Ctrl+C cannot add another one
+        raise KeyboardInterrupt("" if report.summary_shown else _abandoned(run, args.metrics_out)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         report.clear_bar()
@@ -154,8 +159,10 @@ class _Report:
         self.first_step = 0
         self.rate = None
         self.bar_shown = False
+        self.summary_shown = False
 
     def show(self, event) -> None:
+        from trainers.datasets import describe_task
         from trainers.loop import EpochEnded, RunEnded, RunStarted, StepLogged
 
         if isinstance(event, RunStarted):
@@ -166,9 +173,10 @@ class _Report:
                 note = f" ({event.device_note})" if event.device_note != event.device else ""
                 epochs = f"{event.epochs} epoch{'s' if event.epochs != 1 else ''}"
                 threads = f"{event.threads} CPU thread{'s' if event.threads != 1 else ''}"
-                print(f"Training on {event.device}{note}, {threads}: {event.train_samples} training / "
-                      f"{event.val_samples} validation samples, {event.parameters:,} parameters, groups "
-                      f"{', '.join(event.groups)}; {epochs} × {event.steps_per_epoch} steps{resumed}",
+                task = describe_task(self.run.dataset)  # an inferred task is said, never silent
+                print(f"Training on {event.device}{note}, {threads}: {task}; {event.train_samples} "
+                      f"training / {event.val_samples} validation samples, {event.parameters:,} parameters, "
+                      f"groups {', '.join(event.groups)}; {epochs} × {event.steps_per_epoch} steps{resumed}",
                       flush=True)
         elif isinstance(event, StepLogged):
             rate = event.samples_per_s
@@ -185,6 +193,7 @@ class _Report:
         elif isinstance(event, RunEnded):
             self._write_metrics()
             self.clear_bar()
+            self.summary_shown = True
             print(_summary(event, self.metrics_out, self.run.checkpoint_path),
                   file=sys.stdout if event.status == "finished" else sys.stderr, flush=True)
 
@@ -209,8 +218,18 @@ class _Report:
             self.bar_shown = False
 
     def _write_metrics(self) -> None:
+        from trainers.checkpoint import sigint_deferred
+
         if self.metrics_out:
-            self.run.metrics.write_csv(self.metrics_out)
+            with sigint_deferred():  # as the checkpoint: a Ctrl+C lands after the file is whole
+                self.run.metrics.write_csv(self.metrics_out)
+
+
+def _abandoned(run, metrics_out) -> str:
+    """The one line for a run aborted by a second Ctrl+C: where it was, and what is on disk."""
+    kept = [path for path in (run.checkpoint_path, metrics_out) if path and os.path.exists(path)]
+    files = f"kept as last written: {', '.join(map(str, kept))}" if kept else "nothing was saved"
+    return f"interrupted at step {run.position.step} by a second Ctrl+C; {files}"
 
 
 def _epoch_line(event, epochs: int) -> str:

@@ -25,10 +25,16 @@ from pathlib import Path
 from simulator import SimulatorError, get_optimizer, get_surface, simulate
 from simulator.atomic import write_atomically
 from simulator.trajectory import Trajectory
+from trainers.config import parse_document, shown
 
 FORMAT, VERSION = "optiscope-scenario", 1
 MAX_STEPS = 200_000  # per run: beyond this playback is no longer the point
 MAX_RUNS = 32
+# The largest |coordinate| and the smallest width a view may have: the map squares distances and
+# pyqtgraph maps the view onto pixels in doubles, so bounds near 1e308 overflow to inf and widths
+# near 1e-308 (subnormal) divide to inf; 1e150 squared and 1/1e-150 are still finite.
+MAX_VIEW_BOUND = 1e150
+MIN_VIEW_WIDTH = 1e-150
 RUN_KEYS = ("name", "optimizer", "hyperparams", "schedule", "start", "color", "visible")
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
 
@@ -150,9 +156,13 @@ class Scenario:
         if not isinstance(data, dict):
             raise ScenarioError("a scenario must be a JSON object")
         if data.get("format", FORMAT) != FORMAT:
-            raise ScenarioError(f"not an OptiScope scenario (format {data.get('format')!r})")
-        if not isinstance(data.get("version", VERSION), int) or data.get("version", VERSION) > VERSION:
-            raise ScenarioError(f"scenario version {data.get('version')!r} is newer than this OptiScope")
+            raise ScenarioError(f"not an OptiScope scenario (format {shown(data.get('format'))})")
+        version = data.get("version", VERSION)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ScenarioError(f"scenario version must be a whole number >= 1, got {shown(version)}")
+        if version > VERSION:
+            raise ScenarioError(f"scenario version {shown(version)} is newer than this OptiScope "
+                                f"(it reads version {VERSION})")
         known = {"format", "version", "title", "description", "surface", "surface_params", "start",
                  "steps", "noise", "seed", "view", "runs"}
         unknown = sorted(set(data) - known)
@@ -196,14 +206,10 @@ class Scenario:
     @classmethod
     def load(cls, path) -> "Scenario":
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or error
-            raise ScenarioError(f"cannot read '{path}': {reason}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ScenarioError(f"'{path}' is not valid JSON: {error.msg} at line {error.lineno}") from None
+            content = Path(path).read_bytes()
+        except OSError as error:
+            raise ScenarioError(f"cannot read '{path}': {error.strerror or error}") from None
+        data = parse_document(content, path, "JSON", ScenarioError)
         try:
             return cls.from_json(data)
         except SimulatorError as error:
@@ -249,8 +255,8 @@ def presets() -> list[tuple[str, Path]]:
     found = []
     for path in sorted(PRESETS_DIR.glob("*.json")):
         try:
-            title = json.loads(path.read_text(encoding="utf-8")).get("title") or path.stem
-        except (OSError, ValueError, AttributeError):
+            title = parse_document(path.read_bytes(), path, "JSON", ScenarioError).get("title") or path.stem
+        except (OSError, ScenarioError, AttributeError):
             title = path.stem
         found.append((title, path))
     return found
@@ -282,7 +288,7 @@ def _run(item, index: int, scenario: Scenario) -> RunSpec:
         schedule = (schedule[0], schedule[1])
     color = _text(item.get("color") or scenario.next_color(), f"{where}.color")
     if not (len(color) == 7 and color.startswith("#") and all(c in string.hexdigits for c in color[1:])):
-        raise ScenarioError(f"{where}.color must look like #1f77b4, got {color!r}")
+        raise ScenarioError(f"{where}.color must look like #1f77b4, got {shown(color)}")
     visible = item.get("visible", True)
     if not isinstance(visible, bool):
         raise ScenarioError(f"{where}.visible must be true or false")
@@ -292,25 +298,32 @@ def _run(item, index: int, scenario: Scenario) -> RunSpec:
 
 def _text(value, what: str) -> str:
     if not isinstance(value, str):
-        raise ScenarioError(f"{what} must be text, got {value!r}")
+        raise ScenarioError(f"{what} must be text, got {shown(value)}")
     if len(value) > 10_000:
         raise ScenarioError(f"{what} is too long")
     return value
 
 
 def _number(value, what: str, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ScenarioError(f"{what} must be a finite number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _is_finite(value):
+        raise ScenarioError(f"{what} must be a finite number, got {shown(value)}")
     if minimum is not None and value < minimum:
-        raise ScenarioError(f"{what} must be >= {minimum:g}, got {value!r}")
+        raise ScenarioError(f"{what} must be >= {minimum:g}, got {shown(value)}")
     return float(value)
+
+
+def _is_finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the largest float
+        return False
 
 
 def _whole(value, what: str, minimum: int, maximum: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ScenarioError(f"{what} must be a whole number from {minimum} to {maximum}, got {value!r}")
+        raise ScenarioError(f"{what} must be a whole number from {minimum} to {maximum}, got {shown(value)}")
     return value
 
 
@@ -318,7 +331,7 @@ def _point(value, what: str) -> tuple[float, float] | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise ScenarioError(f"{what} must be null or [x, y], got {value!r}")
+        raise ScenarioError(f"{what} must be null or [x, y], got {shown(value)}")
     return (_number(value[0], f"{what}[0]"), _number(value[1], f"{what}[1]"))
 
 
@@ -326,10 +339,18 @@ def _view(value) -> tuple[float, float, float, float] | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple) or len(value) != 4:
-        raise ScenarioError(f"view must be null or [xmin, xmax, ymin, ymax], got {value!r}")
+        raise ScenarioError(f"view must be null or [xmin, xmax, ymin, ymax], got {shown(value)}")
     xmin, xmax, ymin, ymax = (_number(v, "view") for v in value)
+    for bound in (xmin, xmax, ymin, ymax):
+        if abs(bound) > MAX_VIEW_BOUND:
+            raise ScenarioError(f"view bound {bound:g} is too large to draw (at most {MAX_VIEW_BOUND:g} "
+                                "in absolute value)")
     if not (xmin < xmax and ymin < ymax):
         raise ScenarioError("view must have xmin < xmax and ymin < ymax")
+    for axis, width in (("x", xmax - xmin), ("y", ymax - ymin)):
+        if width < MIN_VIEW_WIDTH:
+            raise ScenarioError(f"view width {width:g} in {axis} is too small to draw (at least "
+                                f"{MIN_VIEW_WIDTH:g})")
     return (xmin, xmax, ymin, ymax)
 
 

@@ -439,20 +439,41 @@ class FormulaSurface(Surface):
         return _grid(self.functions, xs, ys)
 
 
+# The largest |bound| and the smallest width a formula's view may have: the map squares
+# coordinates and widths in doubles and divides by widths, so bounds near 1e308 overflow to inf,
+# as do subnormal widths; 1e150 squared and 1/1e-150 are finite.
+MAX_BOUND = 1e150
+MIN_WIDTH = 1e-150
+
+
 def _check_bounds(bounds, shown=None) -> tuple[float, float, float, float]:
-    shown = repr(bounds) if shown is None else repr(shown)
+    shown = _bounds_text(bounds) if shown is None else repr(shown)
     try:
         if isinstance(bounds, str | bytes):
             raise TypeError
         values = tuple(float(b) for b in bounds)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SimulatorError(f"formula bounds {shown}: expected four numbers xmin,xmax,ymin,ymax") from None
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
         raise SimulatorError(f"formula bounds {shown}: expected four finite numbers xmin,xmax,ymin,ymax")
+    too_large = [v for v in values if abs(v) > MAX_BOUND]
+    if too_large:
+        raise SimulatorError(f"formula bounds {shown}: {_short(too_large[0])} is too large to draw "
+                             f"(at most {MAX_BOUND:g} in absolute value)")
     xmin, xmax, ymin, ymax = values
     if not (xmin < xmax and ymin < ymax):
         raise SimulatorError(f"formula bounds {shown}: need xmin < xmax and ymin < ymax")
+    if min(xmax - xmin, ymax - ymin) < MIN_WIDTH:
+        raise SimulatorError(f"formula bounds {shown}: a width of {min(xmax - xmin, ymax - ymin):g} is "
+                             f"too small to draw (at least {MIN_WIDTH:g})")
     return values
+
+
+def _bounds_text(bounds) -> str:
+    """Bounds as people wrote them: NumPy numbers (the GUI's) plain, never ``np.float64(-3.5)``."""
+    if isinstance(bounds, list | tuple | np.ndarray):
+        return "(" + ", ".join(repr(b.item() if isinstance(b, np.generic) else b) for b in bounds) + ")"
+    return repr(bounds)
 
 
 def _short(value: float) -> str:

@@ -140,6 +140,8 @@ def lbfgs_option(name: str) -> LBFGSOption:
 
 
 def _refuse(option: LBFGSOption, raw, why: str) -> None:
+    if isinstance(raw, np.generic):  # a NumPy number reads as the plain number, not np.float32(-3.5)
+        raw = raw.item()
     shown = "none" if raw is None else (f"{raw:g}" if isinstance(raw, float) else repr(raw))
     message = f"{NAME}: invalid {option.name}={shown}: {why}"
     if option.torch_error:
@@ -161,7 +163,11 @@ def _coerce_option(option: LBFGSOption, raw):
         return value
     if isinstance(raw, bool) or not isinstance(raw, int | float | np.integer | np.floating):
         _refuse(option, raw, f"expected {option.range_text()}")
-    if not math.isfinite(float(raw)):
+    try:
+        finite = math.isfinite(float(raw))
+    except OverflowError:  # an integer beyond the largest float
+        finite = False
+    if not finite:
         _refuse(option, raw, "must be a finite number")
     if option.kind == INT:
         if not float(raw).is_integer():

@@ -133,7 +133,10 @@ def _coerce_number(spec, h, raw, allow_none=False):
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float | np.integer | np.floating):
         _refuse(spec, h, raw, "expected a number")
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:  # an integer beyond the largest float
+        value = math.inf
     if not math.isfinite(value):
         _refuse(spec, h, raw, "must be a finite number")
     return value

@@ -464,12 +464,19 @@ def _coerce_param(spec: ScheduleSpec, p: ScheduleParam, raw):
         return _coerce_schedule_list(spec, p, raw)
     if p.kind == INT:
         return _coerce_int(spec, p, raw)
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not _is_finite(raw):
         _refuse(spec, p.name, raw, "expected a finite number")
     if not p.in_range(float(raw)):
         torch_text = f" (torch: {p.torch_error})" if p.torch_error else ""
         _refuse(spec, p.name, raw, f"must be {p.range_text()}{torch_text}")
     return float(raw)
+
+
+def _is_finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the largest float
+        return False
 
 
 def _coerce_int(spec, p, raw, check_range=True):
@@ -487,7 +494,12 @@ def _coerce_schedule_list(spec, p, raw):
         _refuse(spec, p.name, raw, "expected a list of (name, parameters) schedules")
     resolved = []
     for item in raw:
-        name, params = (item, {}) if isinstance(item, str) else tuple(item)
+        if isinstance(item, str):
+            name, params = item, {}
+        elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict | None):
+            name, params = item
+        else:  # a file can hold anything here; say what a schedule looks like
+            _refuse(spec, p.name, item, "expected a schedule name or (name, parameters)")
         inner = get_schedule(name)
         if inner.name in ("SequentialLR", "ReduceLROnPlateau"):
             _refuse(spec, p.name, name, f"{inner.name} cannot be nested in SequentialLR")

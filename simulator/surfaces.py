@@ -379,12 +379,14 @@ class Surface:
                 )
             try:
                 value = float(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float
                 value = math.nan
             if not math.isfinite(value):
+                shown = raw.item() if isinstance(raw, np.generic) else raw  # never np.float64(...)
+                text = repr(shown) if len(repr(shown)) <= 80 else f"{repr(shown)[:40]}…"
                 raise SimulatorError(
                     f"parameter {key!r} of surface {self.name!r} must be a finite number, "
-                    f"got {raw!r}"
+                    f"got {text}"
                 )
             values[key] = value
         return np.array(list(values.values()), dtype=np.float64)

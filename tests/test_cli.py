@@ -720,6 +720,29 @@ def test_render_mistakes_get_one_clear_line(tmp_path, capsys, extra, message):
     assert not out.exists()
 
 
+def test_render_refuses_a_scenario_whose_every_run_is_refused(tmp_path, capsys):
+    from gui.scenario import RunSpec, default_scenario
+
+    scenario = default_scenario()
+    scenario.runs = [RunSpec("a", "SGD", {"lr": -1.0}), RunSpec("b", "Adam", {"betas": (0.9, 2.0)})]
+    scenario.save(tmp_path / "s.json")
+    out = tmp_path / "x.png"
+    assert_refused(*run_cli(capsys, "render", tmp_path / "s.json", "--out", out),
+                   "none of its 2 run(s) can be drawn", "a: SGD: invalid lr=-1")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bounds, message", [
+    ("-1e308,1e308,-1,1", "-1e+308 is too large to draw"),
+    ("0,1e-200,-1,1", "a width of 1e-200 is too small to draw"),
+])
+def test_formula_bounds_must_be_drawable(tmp_path, capsys, bounds, message):
+    out = tmp_path / "f.csv"
+    code, stdout, err = run_cli(capsys, "simulate", "--surface", f"expr:x**2 + y**2@{bounds}", "--out", out)
+    assert_refused(code, stdout, err, message)
+    assert not out.exists()
+
+
 def test_render_refuses_bad_files(tmp_path, capsys):
     broken = tmp_path / "broken.json"
     broken.write_text("{")

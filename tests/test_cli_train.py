@@ -4,6 +4,7 @@ import csv
 import signal
 
 import pytest
+import torch
 
 from tests.test_cli import assert_refused, run_cli, run_main_py
 from trainers.checkpoint import read_checkpoint
@@ -113,6 +114,10 @@ def test_a_diverging_run_exits_1_and_keeps_its_metrics(tmp_path, capsys):
     (["--resume", "/nonexistent/run.pt"], ["checkpoint '/nonexistent/run.pt' does not exist"]),
     (["--metrics-out", "/nonexistent/m.csv"], ["--metrics-out", "does not exist"]),
     (["--checkpoint", "/nonexistent/c.pt"], ["--checkpoint", "does not exist"]),
+    (["--set", "lr=abc"], ["optimizer.lr: lr must be a number, not 'abc'"]),
+    (["--scheduler", "StepLR", "--scheduler-set", "step_size=abc"], ["scheduler.step_size: step_size must be"]),
+    (["--seed", "18446744073709551616"], ["train.seed", "from 0 to 18446744073709551615"]),
+    (["--hidden", "1000000,1000000"], ["model.hidden", "1,000,006,000,002 parameters", "available"]),
 ])
 def test_bad_configuration_exits_2_with_one_line(capsys, args, culprits):
     assert_refused(*run_cli(capsys, "train", "--device", "cpu", *args), *culprits)
@@ -128,6 +133,19 @@ def test_resume_refuses_to_change_the_run(tmp_path, capsys):
     bad_toml = tmp_path / "bad.toml"
     bad_toml.write_text("[data\n")
     assert_refused(*run_cli(capsys, "train", "--config", bad_toml), "is not valid TOML")
+
+
+def test_a_checkpoint_with_one_flipped_bit_is_refused(tmp_path, capsys):
+    checkpoint = tmp_path / "run.pt"
+    assert run_cli(capsys, "train", *QUICK, "--epochs", "1", "--checkpoint", checkpoint)[0] == 0
+    data = bytearray(checkpoint.read_bytes())
+    payload = torch.load(checkpoint, weights_only=True)["payload"].numpy().tobytes()
+    middle = data.find(payload[len(payload) // 2:len(payload) // 2 + 64])  # inside the optimizer state
+    data[middle] ^= 0x01
+    checkpoint.write_bytes(bytes(data))
+    assert_refused(*run_cli(capsys, "train", "--resume", checkpoint, "--epochs", "2"),
+                   str(checkpoint), "is damaged", "SHA-256")
+    assert checkpoint.read_bytes() == bytes(data)  # refused, so not rewritten
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch):

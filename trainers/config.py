@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -210,15 +211,8 @@ class RunConfig:
                 content = handle.read()
         except OSError as error:
             raise ConfigError(f"cannot read configuration '{path}': {error.strerror or error}") from None
-        try:
-            text = content.decode("utf-8")
-            raw = json.loads(text) if path.lower().endswith(".json") else tomllib.loads(text)
-        except UnicodeDecodeError:
-            raise ConfigError(f"'{path}' is not a text file") from None
-        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
-            kind = "JSON" if path.lower().endswith(".json") else "TOML"
-            raise ConfigError(f"'{path}' is not valid {kind}: {error}") from None
-        return cls.from_dict(raw)
+        kind = "JSON" if path.lower().endswith(".json") else "TOML"
+        return cls.from_dict(parse_document(content, path, kind))
 
     def save(self, path) -> None:
         """Write as TOML (``.toml``) or JSON (anything else), atomically."""
@@ -228,6 +222,70 @@ class RunConfig:
         text = to_toml(self.to_dict()) if path.lower().endswith(".toml") else \
             json.dumps(self.to_dict(), indent=2) + "\n"
         write_text_atomically(path, text)
+
+
+# -- reading JSON and TOML files -------------------------------------------------------------
+
+# Deeper than any file OptiScope writes (a scenario's SequentialLR milestones sit 7 levels down),
+# shallow enough that nothing recursive downstream (deepcopy, the value checks) can overflow.
+MAX_NESTING = 32
+
+
+def parse_document(content: bytes, path, kind: str, error: type[Exception] = ConfigError):
+    """The plain data of a JSON or TOML file's ``content`` (``kind``: "JSON" or "TOML"), or
+    ``error`` with one line naming ``path``.
+
+    Every file people hand OptiScope (run configurations, scenarios) is read here: a UTF-8 BOM is
+    accepted (editors on Windows write one), and what the parsers raise besides their own syntax
+    errors (an integer of more than 4,300 digits, nesting deeper than Python's recursion) becomes
+    the same one-line refusal.
+    """
+    path = os.fspath(path)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(f"'{path}' is not a text file (not UTF-8)") from None
+    try:
+        data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as refused:
+        raise error(f"'{path}' is not valid {kind}: {refused}") from None
+    except ValueError:  # int(): the digit limit that guards against quadratic-time conversions
+        raise error(f"'{path}' is not usable {kind}: it holds an integer of more than "
+                    f"{sys.get_int_max_str_digits()} digits") from None
+    except RecursionError:
+        raise error(f"'{path}' is not usable {kind}: it is nested more than {MAX_NESTING} levels "
+                    "deep") from None
+    if _nesting(data) > MAX_NESTING:
+        raise error(f"'{path}' is not usable {kind}: it is nested more than {MAX_NESTING} levels deep")
+    return data
+
+
+def _nesting(data) -> int:
+    """How many lists/tables deep ``data`` goes, counted without recursion."""
+    deepest, pending = 0, [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_NESTING:
+                break
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def shown(value) -> str:
+    """``repr`` for messages, with NumPy scalars as the plain numbers they are (``-3.5``, never
+    ``np.float64(-3.5)``; values from the GUI's widgets and plots are often NumPy's)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(shown(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if type(value).__module__ == "numpy" and callable(getattr(value, "item", None)):
+        value = value.item()
+    text = repr(value)
+    # a 4,000-digit number is still one line, but not one anybody reads
+    return text if len(text) <= 80 else f"{text[:40]}… ({len(text)} characters)"
 
 
 # -- value checks ---------------------------------------------------------------------------
@@ -243,33 +301,53 @@ def _plain(value, key):
         return tuple(_plain(v, key) for v in value)
     if isinstance(value, float) and math.isnan(value):
         raise ConfigError(f"{key}: NaN is not a valid value")
+    if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+        # torch keeps integers in 64 bits and would fail with OverflowError at its first step
+        raise ConfigError(f"{key}: {shown(value)} is too large (torch takes at most {INT64_MAX})")
     return value
 
 
-def _integer(minimum, optional=False):
+# torch keeps counts and sizes in 64-bit integers; a larger one would overflow inside it.
+INT64_MAX = 2**63 - 1
+# torch.manual_seed takes any 64-bit pattern: 0 .. 2**64 - 1.
+SEED_MAX = 2**64 - 1
+
+
+def _integer(minimum, optional=False, maximum=INT64_MAX, range_note=""):
     def check(value, key):
         if value is None and optional:
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ConfigError(f"{key}: expected a whole number >= {minimum}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            too_large = isinstance(value, int) and value > maximum
+            limits = f"from {minimum} to {maximum}{range_note}" if too_large or maximum != INT64_MAX \
+                else f">= {minimum}"
+            raise ConfigError(f"{key}: expected a whole number {limits}, got {shown(value)}")
         return value
     return check
+
+
+def _is_finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the largest float
+        return False
 
 
 def _number(minimum, maximum=math.inf, optional=False, open_minimum=False, open_maximum=False):
     def check(value, key):
         if value is None and optional:
             return None
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and _is_finite(value)
         if ok:
             ok = (value > minimum if open_minimum else value >= minimum) and \
                  (value < maximum if open_maximum else value <= maximum)
         if not ok:
             low = "(" if open_minimum else "["
             high = ")" if open_maximum else "]"
-            raise ConfigError(f"{key}: expected a number in {low}{minimum}, {maximum}{high}, got {value!r}")
+            raise ConfigError(f"{key}: expected a number in {low}{minimum}, {maximum}{high}, "
+                              f"got {shown(value)}")
         return float(value)
     return check
 
@@ -279,8 +357,8 @@ def _choice(choices, optional=False, lower=True):
         if value is None and optional:
             return None
         if not isinstance(value, str) or (value.lower() if lower else value) not in choices:
-            shown = value if isinstance(value, str) else repr(value)
-            raise ConfigError(f"{key}: unknown value '{shown}'{_suggest(str(value), choices)} "
+            written = value if isinstance(value, str) else shown(value)
+            raise ConfigError(f"{key}: unknown value '{written}'{_suggest(str(value), choices)} "
                               f"(choose from: {', '.join(choices)})")
         return value.lower() if lower else value
     return check
@@ -291,14 +369,14 @@ def _text(optional=False):
         if value is None and optional:
             return None
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{key}: expected a non-empty text, got {value!r}")
+            raise ConfigError(f"{key}: expected a non-empty text, got {shown(value)}")
         return value.strip()
     return check
 
 
 def _boolean(value, key):
     if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        raise ConfigError(f"{key}: expected true or false, got {shown(value)}")
     return value
 
 
@@ -309,7 +387,7 @@ def _widths(value, key):
         value = list(value)
     if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
-        raise ConfigError(f"{key}: expected a list of layer widths (whole numbers >= 1), got {value!r}")
+        raise ConfigError(f"{key}: expected a list of layer widths (whole numbers >= 1), got {shown(value)}")
     return value
 
 
@@ -317,12 +395,12 @@ def _target(value, key):
     if value is None or (isinstance(value, int) and not isinstance(value, bool)) or \
             (isinstance(value, str) and value.strip()):
         return value
-    raise ConfigError(f"{key}: expected a column name or index, got {value!r}")
+    raise ConfigError(f"{key}: expected a column name or index, got {shown(value)}")
 
 
 def _device(value, key):
     if not isinstance(value, str) or not _DEVICE.match(value.strip().lower()):
-        raise ConfigError(f"{key}: expected auto, cpu, cuda, cuda:N or mps, got {value!r}")
+        raise ConfigError(f"{key}: expected auto, cpu, cuda, cuda:N or mps, got {shown(value)}")
     return value.strip().lower()
 
 
@@ -333,19 +411,19 @@ def _param_groups(value, key):
     for index, rule in enumerate(value):
         where = f"{key}[{index}]"
         if not isinstance(rule, dict):
-            raise ConfigError(f"{where}: expected a table with a 'match' regex, got {rule!r}")
+            raise ConfigError(f"{where}: expected a table with a 'match' regex, got {shown(rule)}")
         if "match" not in rule:
             raise ConfigError(f"{where}.match: missing (a regex on parameter names, e.g. \"^head\\.\")")
         pattern = rule["match"]
         if not isinstance(pattern, str) or not pattern:
-            raise ConfigError(f"{where}.match: expected a regex text, got {pattern!r}")
+            raise ConfigError(f"{where}.match: expected a regex text, got {shown(pattern)}")
         try:
             re.compile(pattern)
         except re.error as error:
             raise ConfigError(f"{where}.match: invalid regex '{pattern}': {error}") from None
         name = rule.get("name", pattern)
         if not isinstance(name, str) or not name:
-            raise ConfigError(f"{where}.name: expected a non-empty text, got {name!r}")
+            raise ConfigError(f"{where}.name: expected a non-empty text, got {shown(name)}")
         rules.append({k: (_plain(v, f"{where}.{k}") if k not in ("match", "name") else v)
                       for k, v in rule.items()})
     names = [rule.get("name", rule["match"]) for rule in rules]
@@ -378,7 +456,7 @@ _CHECKS = {
     "scheduler.monitor": _choice(MONITORS),
     "train.epochs": _integer(1),
     "train.device": _device,
-    "train.seed": _integer(0),
+    "train.seed": _integer(0, maximum=SEED_MAX, range_note=" (torch's seed range)"),
     "train.grad_clip": _number(0.0, optional=True, open_minimum=True),
     "train.max_steps": _integer(1, optional=True),
     "train.threads": _integer(1),
@@ -400,7 +478,7 @@ def _toml_value(value) -> str:
         return json.dumps(value)  # a JSON string is a valid TOML basic string
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
+    raise ConfigError(f"cannot write {shown(value)} ({type(value).__name__}) to TOML")
 
 
 def to_toml(config: dict) -> str:

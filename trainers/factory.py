@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch.optim import lr_scheduler
 
-from trainers.config import OptimizerConfig, SchedulerConfig
+from trainers.config import OptimizerConfig, SchedulerConfig, shown
 from trainers.errors import ConfigError
 from trainers.models import is_bias_or_norm
 
@@ -177,6 +177,22 @@ def _check_option_names(cls: type, options: dict, where: str) -> None:
                               f"(options: {', '.join(known)})")
 
 
+def _check_option_types(cls: type, options: dict, where: str) -> None:
+    """Refuse text where torch takes numbers: torch would only say "'<=' not supported between
+    instances of 'float' and 'str'" (optimizers) or fail at its first step (schedulers)."""
+    known = class_options(cls, skip=1)
+    for key, value in options.items():
+        annotation = known[key].annotation if key in known else None
+        text = annotation if isinstance(annotation, str) else str(annotation)
+        takes_numbers = re.search(r"\b(int|float)\b", text) and \
+            not re.search(r"\b(str|Literal|Callable)\b", text)
+        items = value if isinstance(value, list | tuple) else (value,)
+        words = [item for item in items if isinstance(item, str)]
+        if takes_numbers and words:
+            kind = "numbers" if isinstance(value, list | tuple) else "a number"
+            raise ConfigError(f"{where}.{key}: {key} must be {kind}, not {shown(words[0])}")
+
+
 def _torch_message(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
@@ -189,13 +205,15 @@ def _probe_optimizer(cls: type, options: dict, where: str, device: torch.device)
             warnings.simplefilter("ignore")
             cls([probe], **opts)
 
+    _check_option_types(cls, options, where)
+    refusals = (ValueError, TypeError, RuntimeError, OverflowError)  # OverflowError: a 400-digit int
     try:
         build(options)
-    except (ValueError, TypeError, RuntimeError) as error:
+    except refusals as error:
         for key, value in options.items():
             try:
                 build({key: value})
-            except (ValueError, TypeError, RuntimeError) as single:
+            except refusals as single:
                 raise ConfigError(f"{where}.{key}: {_torch_message(single)}") from None
         raise ConfigError(f"{where}: {_torch_message(error)}") from None
 
@@ -304,6 +322,7 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
                           "objects (use the Python API); for a warm-up use scheduler.warmup_steps")
     known = class_options(cls, skip=1)
     _check_option_names(cls, options, "scheduler")
+    _check_option_types(cls, options, "scheduler")
     if cls is lr_scheduler.OneCycleLR and not any(k in options for k in ("total_steps", "epochs")):
         options["total_steps"] = max(1, scheduler_steps)  # the run's length, in the scheduler's unit
     if cls is lr_scheduler.ReduceLROnPlateau and "mode" not in options and config.monitor == "val_accuracy":
@@ -317,7 +336,7 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scheduler = cls(optimizer, **options)
-    except (ValueError, TypeError, RuntimeError, KeyError) as error:
+    except (ValueError, TypeError, RuntimeError, KeyError, OverflowError) as error:
         message = _torch_message(error)
         key = next((k for k in options if re.search(rf"\b{re.escape(k)}\b", message)), None)
         raise ConfigError(f"scheduler.{key or 'name'}: {cls.__name__}: {message}") from None

@@ -6,6 +6,7 @@ CNN (whose batch norms give ``no_decay_bias_norm`` something to find).
 """
 
 import itertools
+import os
 
 from torch import nn
 
@@ -75,18 +76,92 @@ class CNN(nn.Module):
         return self.head(x.mean(dim=(2, 3)))
 
 
-def build_model(config: ModelConfig, input_shape: tuple[int, ...], output_size: int) -> nn.Module:
-    """The model for data of ``input_shape`` (per sample) with ``output_size`` outputs."""
+# Bytes a run holds per model parameter, generously: float32 weights and their gradients, up to
+# three optimizer state tensors per weight (Adam with amsgrad), and the checkpoint's serialised
+# copy of weights and state (written after every epoch): 8 float32 copies.
+BYTES_PER_PARAMETER = 8 * 4
+
+
+def count_parameters(config: ModelConfig, input_shape: tuple[int, ...], output_size: int) -> int:
+    """The parameters (and batch-norm buffers) :func:`build_model` would allocate, counted from the
+    configuration alone, so that a model too large for this machine is refused before torch tries."""
     in_features = 1
     for size in input_shape:
         in_features *= size
     if config.name == "linear":
+        return in_features * output_size + output_size
+    if config.name == "mlp":
+        widths = [in_features, *config.hidden]
+        return sum(a * b + b for a, b in itertools.pairwise(widths)) + widths[-1] * output_size + output_size
+    in_channels = input_shape[0] if input_shape else 1
+    widths = [in_channels, *config.hidden]
+    convs = sum(a * b * 9 + b for a, b in itertools.pairwise(widths))
+    norms = sum(4 * b + 1 for b in config.hidden)  # weight, bias, running mean and var, the count
+    return convs + norms + widths[-1] * output_size + output_size
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate (Linux: MemAvailable, within a cgroup's limit; elsewhere
+    the physical memory), or None when the system does not say."""
+    available = None
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+            return None
+    try:  # a container's limit is lower than what the machine has free
+        with open("/sys/fs/cgroup/memory.max") as limit, open("/sys/fs/cgroup/memory.current") as used:
+            text = limit.read().strip()
+            if text != "max":
+                available = min(available, int(text) - int(used.read().strip()))
+    except (OSError, ValueError):
+        pass
+    return available
+
+
+def check_model_fits(config: ModelConfig, input_shape: tuple[int, ...], output_size: int) -> int:
+    """The model's parameter count; ConfigError naming it if it cannot fit in memory."""
+    count = count_parameters(config, input_shape, output_size)
+    needed = count * BYTES_PER_PARAMETER
+    available = available_memory()
+    if available is not None and needed > available:
+        key = "model.name" if config.name == "linear" else "model.hidden"  # what makes it large
+        raise ConfigError(f"{key}: this {config.name} has {count:,} parameters and needs about "
+                          f"{_size_text(needed)} with its gradients, optimizer state and checkpoint; "
+                          f"this machine has {_size_text(available)} available")
+    return count
+
+
+def _size_text(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def build_model(config: ModelConfig, input_shape: tuple[int, ...], output_size: int) -> nn.Module:
+    """The model for data of ``input_shape`` (per sample) with ``output_size`` outputs; ConfigError
+    (before anything is allocated) when it would not fit in memory."""
+    in_features = 1
+    for size in input_shape:
+        in_features *= size
+    if config.name == "cnn" and len(input_shape) != 3:
+        raise ConfigError("model.name: cnn needs image data (digits, mnist, fashion_mnist); "
+                          f"this dataset has {in_features} tabular features, use mlp")
+    check_model_fits(config, input_shape, output_size)
+    if config.name == "linear":
         return LinearModel(in_features, output_size)
     if config.name == "mlp":
         return MLP(in_features, list(config.hidden), output_size, config.activation)
-    if len(input_shape) != 3:
-        raise ConfigError("model.name: cnn needs image data (digits, mnist, fashion_mnist); "
-                          f"this dataset has {in_features} tabular features, use mlp")
     return CNN(input_shape, list(config.hidden), output_size, config.activation)
 
 

@@ -57,6 +57,14 @@ def test_a_bad_run_gets_its_message_and_the_others_still_run():
     ({"runs": [{"schedule": "StepLR"}]}, r"schedule must be null or \[name"),
     ({"runs": [{"lr": 0.1}]}, "unknown key"),
     ({"colour": 1}, "unknown scenario key"),
+    ({"version": "1"}, "version must be a whole number >= 1, got '1'"),
+    ({"version": -1}, "version must be a whole number >= 1, got -1"),
+    ({"version": True}, "version must be a whole number >= 1, got True"),
+    ({"version": 2}, "version 2 is newer than this OptiScope"),
+    ({"view": [-1e308, 1e308, -1, 1]}, "view bound -1e[+]308 is too large to draw"),
+    ({"view": [0, 1e-200, 0, 1]}, "view width 1e-200 in x is too small to draw"),
+    ({"noise": 10**400}, "noise must be a finite number, got 1000"),
+    ({"noise": np.float64(-3.5)}, "noise must be >= 0, got -3.5$"),
 ])
 def test_malformed_scenarios_are_refused_clearly(data, message):
     with pytest.raises(ScenarioError, match=message):
@@ -72,6 +80,22 @@ def test_unreadable_files_are_refused_clearly(tmp_path):
         Scenario.load(tmp_path / "missing.json")
     with pytest.raises(ScenarioError, match="cannot write"):
         default_scenario().save(tmp_path / "no-such-folder" / "s.json")
+
+
+def test_file_open_refuses_what_the_json_parser_cannot_take_in_one_line(tmp_path):
+    """The GUI's File > Open: ValueError (digits) and RecursionError (nesting) become ScenarioError."""
+    for name, content, message in (("big.json", b'{"steps": ' + b"1" * 5000 + b"}", "more than 4300 digits"),
+                                   ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested more than 32")):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ScenarioError, match=message) as refused:
+            Scenario.load(tmp_path / name)
+        assert name in str(refused.value)
+
+
+def test_a_file_with_a_utf8_bom_loads(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(default_scenario().to_json()).encode())
+    assert Scenario.load(path).to_json() == default_scenario().to_json()
 
 
 def test_every_preset_loads_and_every_run_computes():

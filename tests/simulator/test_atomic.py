@@ -9,8 +9,12 @@ import time
 
 import pytest
 
-from simulator.atomic import copy_file_atomically, remove_stale_temporaries, write_atomically, \
-    write_bytes_atomically
+from simulator.atomic import (
+    copy_file_atomically,
+    remove_stale_temporaries,
+    write_atomically,
+    write_bytes_atomically,
+)
 from simulator.errors import SimulatorError
 from simulator.trajectory import write_csv_atomically
 from tests.file_limits import file_size_limit
@@ -85,13 +89,13 @@ def test_a_failure_in_the_writer_itself_propagates_and_leaves_nothing(tmp_path):
 
 
 def test_a_missing_folder_is_named(tmp_path):
-    with pytest.raises(SimulatorError, match="cannot write .*No such file or directory"):
+    with pytest.raises(SimulatorError, match=r"cannot write .*No such file or directory"):
         write_bytes_atomically(tmp_path / "missing" / "out.bin", b"1")
 
 
 def test_a_folder_at_the_target_is_refused_and_kept(tmp_path):
     (tmp_path / "out.png").mkdir()
-    with pytest.raises(SimulatorError, match="cannot write .*out.png"):
+    with pytest.raises(SimulatorError, match=r"cannot write .*out\.png"):
         write_bytes_atomically(tmp_path / "out.png", b"1")
     assert (tmp_path / "out.png").is_dir() and listing(tmp_path) == ["out.png"]
 
@@ -110,7 +114,7 @@ def test_copy_is_whole_or_nothing(tmp_path):
 
 
 def test_copy_names_an_unreadable_source(tmp_path):
-    with pytest.raises(SimulatorError, match="cannot read .*gone.pt"):
+    with pytest.raises(SimulatorError, match=r"cannot read .*gone\.pt"):
         copy_file_atomically(tmp_path / "gone.pt", tmp_path / "copy.pt")
     assert listing(tmp_path) == []
 

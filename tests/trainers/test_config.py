@@ -96,6 +96,11 @@ def test_scheduler_interval_defaults_per_scheduler():
     ({"scheduler": {"monitor": "accuracy"}}, "scheduler.monitor: unknown value 'accuracy'"),
     ([1, 2], "a configuration is a table of sections"),
     ({"data": 3}, "data: expected a table of keys"),
+    ({"train": {"seed": 2**64}}, "train.seed: expected a whole number from 0 to 18446744073709551615 (torch's"),
+    ({"train": {"seed": -1}}, "train.seed: expected a whole number from 0 to 18446744073709551615"),
+    ({"train": {"epochs": 2**63}}, "train.epochs: expected a whole number from 1 to 9223372036854775807"),
+    ({"data": {"noise": 10**400}}, "data.noise: expected a number in [0.0, inf], got 1000000000"),
+    ({"optimizer": {"lr": 10**400}}, "optimizer.lr: 1000000000000000000000000000000000000000… (401 characters) is"),
 ])
 def test_bad_values_are_refused_naming_the_key(raw, message):
     with pytest.raises(ConfigError, match=None) as caught:
@@ -127,6 +132,38 @@ def test_malformed_and_missing_files_are_clear_errors(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(ConfigError, match="not a text file"):
         RunConfig.load(binary)
+
+
+def test_the_largest_torch_seed_is_accepted():
+    assert RunConfig.from_dict({"train": {"seed": 2**64 - 1}}).train.seed == 2**64 - 1
+
+
+def test_numpy_values_read_as_plain_numbers_in_messages():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(ConfigError) as refused:
+        RunConfig().set("train.grad_clip", np.float64(-3.5))
+    assert str(refused.value) == "train.grad_clip: expected a number in (0.0, inf], got -3.5"
+
+
+@pytest.mark.parametrize("suffix, text", [(".toml", "[train]\nepochs = 3\n"), (".json", '{"train": {"epochs": 3}}')])
+def test_a_utf8_bom_is_accepted(tmp_path, suffix, text):
+    path = tmp_path / f"run{suffix}"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert RunConfig.load(path).train.epochs == 3
+
+
+@pytest.mark.parametrize("suffix, content, message", [
+    (".toml", b"[train]\nepochs = " + b"1" * 5000 + b"\n", "holds an integer of more than 4300 digits"),
+    (".json", b'{"train": {"epochs": ' + b"1" * 5000 + b"}}", "holds an integer of more than 4300 digits"),
+    (".json", b"[" * 100_000 + b"]" * 100_000, "nested more than 32 levels deep"),
+    (".toml", b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested more than 32 levels deep"),
+])
+def test_what_the_parsers_raise_besides_syntax_errors_is_one_clear_error(tmp_path, suffix, content, message):
+    path = tmp_path / f"run{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as refused:
+        RunConfig.load(path)
+    assert str(path) in str(refused.value) and message in str(refused.value)
 
 
 def test_saving_to_an_unwritable_place_is_a_clear_error(tmp_path):
