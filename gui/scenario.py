@@ -17,7 +17,6 @@ JSON form (``save``/``load``; ``assets/presets/*.json`` are such files)::
 """
 
 import json
-import math
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 from simulator import SimulatorError, get_optimizer, get_surface, simulate
 from simulator.atomic import write_atomically
 from simulator.trajectory import Trajectory
-from trainers.config import parse_document, shown
+from simulator.values import is_finite_number, parse_document, shown
 
 FORMAT, VERSION = "optiscope-scenario", 1
 MAX_STEPS = 200_000  # per run: beyond this playback is no longer the point
@@ -305,18 +304,11 @@ def _text(value, what: str) -> str:
 
 
 def _number(value, what: str, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not _is_finite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not is_finite_number(value):
         raise ScenarioError(f"{what} must be a finite number, got {shown(value)}")
     if minimum is not None and value < minimum:
         raise ScenarioError(f"{what} must be >= {minimum:g}, got {shown(value)}")
     return float(value)
-
-
-def _is_finite(value) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer beyond the largest float
-        return False
 
 
 def _whole(value, what: str, minimum: int, maximum: int) -> int:

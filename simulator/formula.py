@@ -45,6 +45,7 @@ from simulator.errors import SimulatorError
 from simulator.evaluation import FormulaFunctions
 from simulator.numerics import sign
 from simulator.surfaces import Surface
+from simulator.values import shown as shown_value
 
 PREFIX = "expr:"
 DEFAULT_BOUNDS = (-5.0, 5.0, -5.0, 5.0)
@@ -447,7 +448,10 @@ MIN_WIDTH = 1e-150
 
 
 def _check_bounds(bounds, shown=None) -> tuple[float, float, float, float]:
-    shown = _bounds_text(bounds) if shown is None else repr(shown)
+    if shown is None:  # as people wrote them: NumPy numbers (the GUI's) plain, never np.float64(-3.5)
+        shown = shown_value(tuple(bounds) if isinstance(bounds, list | np.ndarray) else bounds)
+    else:
+        shown = repr(shown)
     try:
         if isinstance(bounds, str | bytes):
             raise TypeError
@@ -467,13 +471,6 @@ def _check_bounds(bounds, shown=None) -> tuple[float, float, float, float]:
         raise SimulatorError(f"formula bounds {shown}: a width of {min(xmax - xmin, ymax - ymin):g} is "
                              f"too small to draw (at least {MIN_WIDTH:g})")
     return values
-
-
-def _bounds_text(bounds) -> str:
-    """Bounds as people wrote them: NumPy numbers (the GUI's) plain, never ``np.float64(-3.5)``."""
-    if isinstance(bounds, list | tuple | np.ndarray):
-        return "(" + ", ".join(repr(b.item() if isinstance(b, np.generic) else b) for b in bounds) + ")"
-    return repr(bounds)
 
 
 def _short(value: float) -> str:

@@ -24,6 +24,7 @@ from numba import njit
 
 from simulator.errors import SimulatorError
 from simulator.hyperparams import BOOL, CHOICE, FLOAT, INT, HyperParam
+from simulator.values import is_finite_number
 
 if TYPE_CHECKING:  # optimizers imports lbfgs, which imports this module
     from simulator.optimizers import OptimizerSpec
@@ -464,19 +465,12 @@ def _coerce_param(spec: ScheduleSpec, p: ScheduleParam, raw):
         return _coerce_schedule_list(spec, p, raw)
     if p.kind == INT:
         return _coerce_int(spec, p, raw)
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not _is_finite(raw):
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not is_finite_number(raw):
         _refuse(spec, p.name, raw, "expected a finite number")
     if not p.in_range(float(raw)):
         torch_text = f" (torch: {p.torch_error})" if p.torch_error else ""
         _refuse(spec, p.name, raw, f"must be {p.range_text()}{torch_text}")
     return float(raw)
-
-
-def _is_finite(value) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer beyond the largest float
-        return False
 
 
 def _coerce_int(spec, p, raw, check_range=True):

@@ -25,7 +25,8 @@ import threading
 
 import torch
 
-from trainers.config import RunConfig, shown
+from simulator.values import shown
+from trainers.config import RunConfig
 from trainers.errors import ConfigError
 from trainers.files import write_bytes_atomically
 from trainers.metrics import MetricsLog

@@ -15,11 +15,10 @@ import json
 import math
 import os
 import re
-import sys
-import tomllib
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from simulator.values import is_finite_number, parse_document, shown
 from trainers.errors import ConfigError
 
 MODELS = ("linear", "mlp", "cnn")
@@ -212,7 +211,7 @@ class RunConfig:
         except OSError as error:
             raise ConfigError(f"cannot read configuration '{path}': {error.strerror or error}") from None
         kind = "JSON" if path.lower().endswith(".json") else "TOML"
-        return cls.from_dict(parse_document(content, path, kind))
+        return cls.from_dict(parse_document(content, path, kind, ConfigError))
 
     def save(self, path) -> None:
         """Write as TOML (``.toml``) or JSON (anything else), atomically."""
@@ -222,70 +221,6 @@ class RunConfig:
         text = to_toml(self.to_dict()) if path.lower().endswith(".toml") else \
             json.dumps(self.to_dict(), indent=2) + "\n"
         write_text_atomically(path, text)
-
-
-# -- reading JSON and TOML files -------------------------------------------------------------
-
-# Deeper than any file OptiScope writes (a scenario's SequentialLR milestones sit 7 levels down),
-# shallow enough that nothing recursive downstream (deepcopy, the value checks) can overflow.
-MAX_NESTING = 32
-
-
-def parse_document(content: bytes, path, kind: str, error: type[Exception] = ConfigError):
-    """The plain data of a JSON or TOML file's ``content`` (``kind``: "JSON" or "TOML"), or
-    ``error`` with one line naming ``path``.
-
-    Every file people hand OptiScope (run configurations, scenarios) is read here: a UTF-8 BOM is
-    accepted (editors on Windows write one), and what the parsers raise besides their own syntax
-    errors (an integer of more than 4,300 digits, nesting deeper than Python's recursion) becomes
-    the same one-line refusal.
-    """
-    path = os.fspath(path)
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise error(f"'{path}' is not a text file (not UTF-8)") from None
-    try:
-        data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as refused:
-        raise error(f"'{path}' is not valid {kind}: {refused}") from None
-    except ValueError:  # int(): the digit limit that guards against quadratic-time conversions
-        raise error(f"'{path}' is not usable {kind}: it holds an integer of more than "
-                    f"{sys.get_int_max_str_digits()} digits") from None
-    except RecursionError:
-        raise error(f"'{path}' is not usable {kind}: it is nested more than {MAX_NESTING} levels "
-                    "deep") from None
-    if _nesting(data) > MAX_NESTING:
-        raise error(f"'{path}' is not usable {kind}: it is nested more than {MAX_NESTING} levels deep")
-    return data
-
-
-def _nesting(data) -> int:
-    """How many lists/tables deep ``data`` goes, counted without recursion."""
-    deepest, pending = 0, [(data, 0)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, dict | list):
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_NESTING:
-                break
-            children = value.values() if isinstance(value, dict) else value
-            pending.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def shown(value) -> str:
-    """``repr`` for messages, with NumPy scalars as the plain numbers they are (``-3.5``, never
-    ``np.float64(-3.5)``; values from the GUI's widgets and plots are often NumPy's)."""
-    if isinstance(value, list):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(shown(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    if type(value).__module__ == "numpy" and callable(getattr(value, "item", None)):
-        value = value.item()
-    text = repr(value)
-    # a 4,000-digit number is still one line, but not one anybody reads
-    return text if len(text) <= 80 else f"{text[:40]}… ({len(text)} characters)"
 
 
 # -- value checks ---------------------------------------------------------------------------
@@ -328,18 +263,11 @@ def _integer(minimum, optional=False, maximum=INT64_MAX, range_note=""):
     return check
 
 
-def _is_finite(value) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer beyond the largest float
-        return False
-
-
 def _number(minimum, maximum=math.inf, optional=False, open_minimum=False, open_maximum=False):
     def check(value, key):
         if value is None and optional:
             return None
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and _is_finite(value)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and is_finite_number(value)
         if ok:
             ok = (value > minimum if open_minimum else value >= minimum) and \
                  (value < maximum if open_maximum else value <= maximum)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch.optim import lr_scheduler
 
-from trainers.config import OptimizerConfig, SchedulerConfig, shown
+from simulator.values import shown
+from trainers.config import OptimizerConfig, SchedulerConfig
 from trainers.errors import ConfigError
 from trainers.models import is_bias_or_norm
 
