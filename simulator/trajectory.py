@@ -19,6 +19,7 @@ import numpy as np
 
 from simulator.atomic import write_atomically
 from simulator.errors import SimulatorError
+from simulator.values import parse_document
 
 CORE_COLUMNS = ("step", "x", "y", "loss", "grad_x", "grad_y", "lr")
 EVALS_COLUMN = "evals"
@@ -227,15 +228,11 @@ def _run_from_rows(path, header, index, rows) -> Trajectory:
     def text(name, default=""):
         return first[index[name]] if name in index else default
 
-    try:
-        hyperparams = json.loads(text("hyperparams") or "{}")
-    except json.JSONDecodeError:
-        raise SimulatorError(f"{path}: column 'hyperparams' is not valid JSON") from None
+    hyperparams = _json_cell(path, "hyperparams", text("hyperparams") or "{}")
+    if not isinstance(hyperparams, dict):
+        raise SimulatorError(f"{path}: column 'hyperparams' must hold a JSON object")
     hyperparams = {k: tuple(v) if isinstance(v, list) else v for k, v in hyperparams.items()}
-    try:
-        schedule = json.loads(text("schedule")) if text("schedule") else None
-    except json.JSONDecodeError:
-        raise SimulatorError(f"{path}: column 'schedule' is not valid JSON") from None
+    schedule = _json_cell(path, "schedule", text("schedule")) if text("schedule") else None
     status_text = text("status", OK)
     status, diverged_at, converged_at = OK, None, None
     for name in (DIVERGED, CONVERGED):
@@ -261,3 +258,11 @@ def _run_from_rows(path, header, index, rows) -> Trajectory:
         hyperparams=hyperparams, status=status, diverged_at=diverged_at, label=text("run"),
         schedule=None if schedule is None else tuple(schedule), evals=evals, converged_at=converged_at,
     )
+
+
+def _json_cell(path, column: str, cell: str):
+    """A CSV cell holding JSON, read as every JSON file is (no digit-limit or nesting traceback)."""
+    try:
+        return parse_document(cell.encode("utf-8"), path, "JSON")
+    except SimulatorError:
+        raise SimulatorError(f"{path}: column '{column}' is not valid JSON") from None

@@ -99,6 +99,11 @@ def test_a_write_failing_midway_leaves_the_old_file_and_no_temporary(tmp_path, m
     ("step,x,y,loss,grad_x,grad_y,lr\n0,1,2,3,4,5\n", "line 2 has 6 fields"),
     ("step,x,y,loss,grad_x,grad_y,lr\n0,1,oops,3,4,5,6\n", "column 'y'"),
     ("step,x,y,loss,grad_x,grad_y,lr,hyperparams\n0,1,2,3,4,5,6,{bad\n", "not valid JSON"),
+    ('step,x,y,loss,grad_x,grad_y,lr,hyperparams\n0,1,2,3,4,5,6,"[1, 2]"\n', "must hold a JSON object"),
+    ("step,x,y,loss,grad_x,grad_y,lr,hyperparams\n0,1,2,3,4,5,6," + '"{""lr"": ' + "9" * 5000 + '}"\n',
+     "column 'hyperparams' is not valid JSON"),
+    ("step,x,y,loss,grad_x,grad_y,lr,schedule\n0,1,2,3,4,5,6," + "[" * 100_000 + "\n",
+     "column 'schedule' is not valid JSON"),
 ])
 def test_malformed_files_are_refused_clearly(tmp_path, content, message):
     path = tmp_path / "bad.csv"
