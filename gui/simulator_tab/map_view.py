@@ -207,6 +207,15 @@ class MapView(pg.PlotWidget):
         self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
         segments = contour_segments(xs, ys, z, self.scale.levels(CONTOUR_LEVELS))
         self.contours.setData(segments[:, 0], segments[:, 1], connect="pairs")
+        self._drop_cached_pixels()
+
+    def _drop_cached_pixels(self) -> None:
+        # Qt keeps a DeviceCoordinateCache pixmap through changes of an item's content made together
+        # with a change of its transform or bounds (a new field over a new rect, after a zoom):
+        # parts of the old field and contours stayed on screen. Switching the cache off and on
+        # discards the pixmaps; it is done only when the field is redrawn, never per frame.
+        self._cache_still_items(False)
+        self._cache_still_items(True)
 
     def _range_changed(self, *_):
         self._redraw.start()

@@ -1,0 +1,72 @@
+"""The map never shows a stale field: what it draws through its pixmap caches equals a render with
+no cache at all, after every way the field changes (another surface, a preset, a zoom)."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from gui.scenario import Scenario, presets
+
+# Drawing through a cached pixmap rounds alpha blending differently from drawing directly: the
+# same picture differs by at most 2 levels in a channel. A stale field differs by up to ~128.
+SAME_PICTURE = 8
+
+
+def pixels(widget) -> np.ndarray:
+    image = widget.grab().toImage()
+    image = image.convertToFormat(image.Format.Format_RGB32)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine()).copy()
+
+
+def settle(qtbot, view):
+    qtbot.wait(1)
+    qtbot.waitUntil(lambda: not view._redraw.isActive(), timeout=5000)
+    qtbot.wait(1)
+
+
+def assert_fresh(qtbot, view):
+    """The map as drawn equals the map drawn with every item's cache off (nothing cached)."""
+    settle(qtbot, view)
+    drawn = pixels(view)
+    view._cache_still_items(False)
+    try:
+        fresh = pixels(view)
+    finally:
+        view._cache_still_items(True)
+    off = np.abs(drawn.astype(int) - fresh.astype(int))
+    assert int((off > SAME_PICTURE).sum()) == 0, f"{int((off > SAME_PICTURE).sum())} stale bytes"
+
+
+@pytest.mark.parametrize("surfaces", [
+    ("three_hump_camel", "rosenbrock"), ("himmelblau", "rosenbrock"), ("ackley", "rosenbrock"),
+    ("beale", "rosenbrock"),
+])
+def test_a_new_surface_replaces_the_whole_field(qtbot, window, surfaces):
+    model, view = window.simulator.model, window.simulator.map
+    for name in surfaces:
+        model.set_surface(name)
+        assert_fresh(qtbot, view)
+
+
+def test_loading_a_preset_after_another_redraws_the_field(qtbot, window):
+    by_file = {path.name: path for _, path in presets()}
+    for name in ("09-sgd-step-size-limit.json", "08-lbfgs-race-rosenbrock.json"):
+        window.simulator.load_scenario(Scenario.load(by_file[name]))
+        assert_fresh(qtbot, window.simulator.map)
+
+
+def test_zooming_with_the_wheel_redraws_the_field(qtbot, window):
+    window.simulator.model.set_surface("himmelblau")
+    view = window.simulator.map
+    settle(qtbot, view)
+    before = view.view()
+    at = view.mapFromScene(view.plot.vb.mapViewToScene(QPointF(3.0, 2.0)))
+    for _ in range(6):
+        wheel = QWheelEvent(QPointF(at), QPointF(view.viewport().mapToGlobal(at)), QPoint(0, 0), QPoint(0, 120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                            Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(view.viewport(), wheel)
+    assert view.view()[1] - view.view()[0] < (before[1] - before[0]) / 2  # it did zoom in
+    assert_fresh(qtbot, view)
