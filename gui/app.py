@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QByteArray, Qt, QThread, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -29,6 +30,7 @@ from gui.settings import AppSettings, keep_qt_settings_private
 from gui.simulator_tab.tab import SimulatorTab
 from gui.startup import announce_when_shown, prepare_first_window
 from gui.theme import configure_pyqtgraph
+from gui.widgets.wheel_guard import guard_wheel_in_columns
 from simulator import SimulatorError
 
 if TYPE_CHECKING:  # imported when first shown (torch; the batch kernels)
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         the saved one could not be restored, when the caller already tried."""
         super().__init__()
         configure_pyqtgraph()
+        guard_wheel_in_columns(QApplication.instance())
         self.settings = settings if settings is not None else AppSettings()
         self._closing_after: list[QThread] = []  # the threads a deferred close waits for
         self.setWindowTitle(APP_NAME)
@@ -339,14 +342,19 @@ class MainWindow(QMainWindow):
                 self._closing_after.append(thread)
                 thread.finished.connect(self._close_if_stopped)  # queued: it is emitted in the thread
         # A thread that finished before its signal was connected is seen here instead.
-        if not any(thread.isRunning() for thread in self._closing_after):
+        if not any(_still_running(thread) for thread in self._closing_after):
             self._close_if_stopped()
 
     @Slot()
     def _close_if_stopped(self) -> None:
-        if self._closing_after and not any(thread.isRunning() for thread in self._closing_after):
+        if self._closing_after and not any(_still_running(thread) for thread in self._closing_after):
             self._closing_after = []
             self.close()  # stops anything started meanwhile, or closes for real
+
+
+def _still_running(thread: QThread) -> bool:
+    # its owner may have deleted it (deleteLater on ``finished``) before this window's slot ran
+    return shiboken6.isValid(thread) and thread.isRunning()
 
 
 def last_scenario(settings: AppSettings) -> tuple[Scenario | None, str]:

@@ -25,10 +25,18 @@ def window(qtbot, settings, dialogs):
     from gui.app import MainWindow
 
     main = MainWindow(settings=settings, autoplay=False)
-    qtbot.addWidget(main)
+    stopped = []
+
+    def close_for_real(widget):
+        # pytest-qt closes and deletes the widgets it was given before fixtures tear down: a close
+        # deferred for a thread still running (a preview being built) must end before the window is
+        # deleted, or Qt aborts ("QThread: Destroyed while thread is still running").
+        widget.close()
+        qtbot.waitUntil(lambda: not widget.isVisible(), timeout=60_000)
+        stopped.append(not widget.simulator.playback.playing)
+
+    qtbot.addWidget(main, before_close_func=close_for_real)
     main.resize(1400, 900)
     main.show()
     yield main
-    main.close()  # a run still in flight defers the close until its thread has finished
-    qtbot.waitUntil(lambda: not main.isVisible(), timeout=60_000)
-    assert not main.simulator.playback.playing
+    assert stopped == [True]
