@@ -107,6 +107,12 @@ class MainWindow(QMainWindow):
         """Play one run from Explore in the Simulator: its surface, steps, noise and the run."""
         model = self.simulator.model
         scenario = model.scenario
+        adopted = [f"{what} {show}" for what, show, now, wanted in (
+            ("surface", request["surface"], (scenario.surface, scenario.surface_params),
+             (request["surface"], request["surface_params"])),
+            ("steps", request["steps"], scenario.steps, request["steps"]),
+            ("noise σ", f"{request['noise']:g}", scenario.noise, request["noise"]),
+            ("seed", request["seed"], scenario.seed, request["seed"])) if now != wanted]
         try:
             new_surface = (scenario.surface, scenario.surface_params) != \
                 (request["surface"], request["surface_params"])
@@ -121,10 +127,14 @@ class MainWindow(QMainWindow):
         except SimulatorError as error:
             self._failed("Could not open this run in the Simulator.", error)
             return
+        self.simulator.scenario_panel.refresh()  # the editors show what the scenario now is
         self.tabs.setCurrentWidget(self.simulator)
         self.simulator.playback.first()
         self.simulator.playback.play()
-        self.statusBar().showMessage(f"{request['run'].name}: playing in the Simulator", 10000)
+        # A run from Explore replays exactly only with Explore's surface, steps and noise, which the
+        # whole scenario shares: say which of them the Simulator took over.
+        took = f" (the Simulator now has Explore's {', '.join(adopted)})" if adopted else ""
+        self.statusBar().showMessage(f"{request['run'].name}: playing in the Simulator{took}", 15000)
 
     def training_tab(self) -> "TrainingTab":
         """The Training tab, built on first use."""

@@ -373,7 +373,7 @@ class ExploreTab(QWidget):
             raise SimulatorError("compute a basin map first")
         xs, ys, _ = self._basin_grid
         grid_x, grid_y = np.meshgrid(xs, ys)
-        rows = [(repr(x0), repr(y0), repr(float(fx)), repr(float(fy)), repr(float(loss)), int(m), int(c),
+        rows = [(repr(float(x0)), repr(float(y0)), repr(float(fx)), repr(float(fy)), repr(float(loss)), int(m), int(c),
                  int(d), int(at))
                 for x0, y0, (fx, fy), loss, m, c, d, at in zip(
                     grid_x.ravel(), grid_y.ravel(), result.final_xy, result.final_loss, result.minimum_index,

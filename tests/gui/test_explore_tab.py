@@ -58,6 +58,20 @@ def test_clicking_a_start_plays_it_in_the_simulator(qtbot, window, explore):
     window.simulator.playback.pause()
 
 
+def test_playing_a_start_says_which_scenario_settings_the_simulator_took(qtbot, window, explore):
+    window.simulator.model.set_noise(2.0)
+    window.simulator.scenario_panel.refresh()
+    explore.compute_basin()
+    wait_idle(qtbot, explore)
+    xs, ys, _ = explore._basin_grid
+    explore.basin.start_clicked.emit(float(xs[10]), float(ys[20]))
+    scenario = window.simulator.model.scenario
+    assert scenario.noise == explore.model.scenario.noise == 0.0
+    assert window.simulator.scenario_panel.noise.text() == "0"  # the field shows what the runs use
+    assert "noise σ 0" in window.statusBar().currentMessage()
+    window.simulator.playback.pause()
+
+
 def test_a_large_map_can_be_cancelled(qtbot, explore):
     explore.model.set_steps(5000)
     explore.resolution.setCurrentIndex(3)  # 512 x 512 x 5000 steps: far too long to wait for
@@ -107,6 +121,11 @@ def test_exports_of_map_and_sweep(qtbot, explore, tmp_path):
         rows = list(csv.reader(handle))
     assert rows[0][:3] == ["x0", "y0", "final_x"] and len(rows) == 64 * 64 + 1
     assert float(rows[1][2]) == explore.basin_result.final_xy[0, 0]
+    # every cell is a plain number: the starts read back as the map's own grid
+    xs, ys, _ = explore._basin_grid
+    starts = np.array([[float(row[0]), float(row[1])] for row in rows[1:]])
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    assert np.array_equal(starts, np.column_stack([grid_x.ravel(), grid_y.ravel()]))
     explore.export_image(explore.basin.plot, tmp_path / "basin.png")
     assert (tmp_path / "basin.png").stat().st_size > 1000
     explore.lr_count.setValue(3)
