@@ -62,8 +62,13 @@ class RunList(QTableWidget):
             self.update_row(self.records.index(record))
 
     def remove(self, row: int) -> None:
-        self.records.pop(row)
+        # Qt moves the selection while the row goes; a slot reading ``selected()`` then would see
+        # rows and records out of step (IndexError): it hears of the new selection once both agree.
+        self.blockSignals(True)
         self.removeRow(row)
+        self.records.pop(row)
+        self.blockSignals(False)
+        self.itemSelectionChanged.emit()
 
     def shown(self) -> list:
         return [r for row, r in enumerate(self.records)
