@@ -52,6 +52,8 @@ class MainWindow(QMainWindow):
         guard_wheel_in_columns(QApplication.instance())
         self.settings = settings if settings is not None else AppSettings()
         self._closing_after: list[QThread] = []  # the threads a deferred close waits for
+        self._actions: list[QAction] = []  # every menu action, in menu order
+        self._simulator_actions: list[QAction] = []
         self.setWindowTitle(APP_NAME)
         if scenario is None:
             scenario, restored_error = last_scenario(self.settings)
@@ -82,6 +84,9 @@ class MainWindow(QMainWindow):
             self.simulator.playback.play()
 
     def _tab_shown(self, index: int) -> None:
+        # the Simulator's keys (Space, arrows, Delete, ...) act on it only while it is shown
+        for action in self._simulator_actions:
+            action.setEnabled(self.tabs.widget(index) is self.simulator)
         if self.tabs.widget(index) is self._training_holder:
             self.training_tab()
         elif self.tabs.widget(index) is self._explore_holder:
@@ -178,6 +183,7 @@ class MainWindow(QMainWindow):
         action.setCheckable(checkable)
         (action.toggled if checkable else action.triggered).connect(slot)
         menu.addAction(action)
+        self._actions.append(action)
         return action
 
     def _build_menus(self) -> None:
@@ -197,9 +203,10 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         runs = bar.addMenu("&Runs")
+        first_simulator_action = len(self._actions)
         self._action(runs, "&Add run", tab.run_list.add, "Ctrl+N")
         self._action(runs, "&Duplicate run", tab.run_list.duplicate, "Ctrl+D")
-        self._action(runs, "&Remove run", tab.run_list.remove, QKeySequence.StandardKey.Delete)
+        self._action(runs, "&Remove run…", self.remove_run_confirmed, QKeySequence.StandardKey.Delete)
         self._action(runs, "Re&colour run…", tab.run_list.recolour)
 
         play = bar.addMenu("&Playback")
@@ -219,6 +226,7 @@ class MainWindow(QMainWindow):
             action = self._action(view, f"Show {kind} arrows", box.setChecked, key, checkable=True)
             action.setChecked(box.isChecked())
             box.toggled.connect(action.setChecked)
+        self._simulator_actions = self._actions[first_simulator_action:]  # Runs, Playback, View
 
         training = bar.addMenu("&Training")
         self._action(training, "&Start training", lambda: self.show_training().start(), "Ctrl+Return")
@@ -309,6 +317,18 @@ class MainWindow(QMainWindow):
         extra = ("<tr><td>Move the shared start</td><td><b>click / drag ✛</b></td></tr>"
                  "<tr><td>Selected run's own start</td><td><b>Ctrl+click</b></td></tr>")
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(lines)}{extra}</table>")
+
+    def remove_run_confirmed(self) -> None:
+        """Remove the selected Simulator run, once the user said yes (there is no undo)."""
+        model = self.simulator.model
+        if model.selected < 0:
+            return
+        name = model.scenario.runs[model.selected].name
+        answer = QMessageBox.question(self, APP_NAME, f"Remove the run “{name}”?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.simulator.run_list.remove()
 
     def show_about(self) -> None:
         QMessageBox.about(self, APP_NAME, "<b>OptiScope</b><br>See how optimizers really move: torch.optim's "
