@@ -42,6 +42,10 @@ WELCOME = ("Space plays, ← → step, Home/End jump. Click the map to move the 
            "Ctrl+click: the selected run only.")
 
 
+DEFAULT_SIZE = (1560, 940)
+TITLE_BAR_ALLOWANCE = 32  # the window manager's frame is not known before the window is shown
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, scenario: Scenario | None = None, autoplay=True,
                  restored_error: str = ""):
@@ -78,10 +82,21 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(QByteArray(geometry)):
             if geometry is not None:
                 self.settings.note("the saved window geometry", "not a saved geometry", key="geometry")
-            self.resize(1560, 940)
+            self._fit_to_screen()
         self.statusBar().showMessage(restored_error or WELCOME)
         if autoplay:
             self.simulator.playback.play()
+
+    def _fit_to_screen(self) -> None:
+        """The default size where the screen has room for it, else the screen's available area (a
+        1280x800 laptop): never a window whose playback bar and status bar are off-screen."""
+        screen = self.screen() or QApplication.primaryScreen()
+        available = screen.availableGeometry()
+        width = min(DEFAULT_SIZE[0], available.width())
+        height = min(DEFAULT_SIZE[1], available.height() - TITLE_BAR_ALLOWANCE)
+        self.resize(width, height)
+        self.move(available.x() + (available.width() - width) // 2,
+                  available.y() + (available.height() - height - TITLE_BAR_ALLOWANCE) // 2)
 
     def _tab_shown(self, index: int) -> None:
         # the Simulator's keys (Space, arrows, Delete, ...) act on it only while it is shown

@@ -20,7 +20,17 @@ from gui.startup import READY_FILE_VARIABLE
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW_LIMIT_S = 240  # as in test_app_start.py: a cold Numba cache on a busy machine compiles a while
 DEFAULT_RUNS = [run.name for run in default_scenario().runs]
-DEFAULT_SIZE = (1560, 940)
+def default_size(window) -> tuple[int, int]:
+    """The size a window without saved geometry opens at on this (offscreen) screen, no smaller
+    than the window's own minimum."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import DEFAULT_SIZE, TITLE_BAR_ALLOWANCE
+
+    available = QApplication.primaryScreen().availableGeometry()
+    least = window.minimumSizeHint()
+    return (max(least.width(), min(DEFAULT_SIZE[0], available.width())),
+            max(least.height(), min(DEFAULT_SIZE[1], available.height() - TITLE_BAR_ALLOWANCE)))
 
 
 class Payload:
@@ -53,7 +63,7 @@ def run_names(window):
 
 # -- (a) a planted pickle never runs -----------------------------------------------------------------
 
-def test_a_pickled_object_in_any_settings_file_never_runs(tmp_path):
+def test_a_pickled_object_in_any_settings_file_never_runs(tmp_path, qapp):
     marker = tmp_path / "pwned"
     folder = tmp_path / "config" / "OptiScope"
     folder.mkdir(parents=True)
@@ -88,7 +98,11 @@ def test_a_pickled_object_in_any_settings_file_never_runs(tmp_path):
     assert ready.exists() and alive, f"no window (exit status {process.returncode}):\n{err}"
     shown = json.loads(ready.read_text())
     assert shown["runs"] == 4 and shown["playing"] is True  # the default scenario
-    assert (shown["width"], shown["height"]) == DEFAULT_SIZE
+    from gui.app import MainWindow
+
+    reference = MainWindow(settings=AppSettings(tmp_path / "none.json"), autoplay=False)
+    assert (shown["width"], shown["height"]) == default_size(reference)
+    reference.deleteLater()
     notes = sorted(line for line in err.splitlines() if line.startswith("OptiScope: "))
     assert len(notes) == 2, err  # the folder is just text naming no folder: quietly the default
     assert notes[0].startswith("OptiScope: ignoring the saved scenario (unknown scenario key")
@@ -188,7 +202,7 @@ def test_a_damaged_setting_is_ignored_with_one_line_and_rewritten_on_close(qtbot
         path.write_text(content, encoding="utf-8")
     window = open_window(qtbot, path)
     assert run_names(window) == DEFAULT_RUNS
-    assert (window.width(), window.height()) == DEFAULT_SIZE
+    assert (window.width(), window.height()) == default_size(window)
     assert window.settings.folder("home") == "home"
     lines = capfd.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("OptiScope: ignoring " + note.format(path=path)), lines
@@ -228,7 +242,7 @@ def test_geometry_scenario_and_folder_come_back_exactly(qtbot, tmp_path):
     assert isinstance(saved["geometry"], str) and saved["folder"] == str(tmp_path)
     second = open_window(qtbot, path)
     # the offscreen screen is 800 pixels wide: restoring fits the width to it, not the height
-    assert second.height() == 700 and second.width() < DEFAULT_SIZE[0]
+    assert second.height() == 700 and second.width() <= default_size(second)[0]
     assert second.simulator.model.scenario.steps == 123 and run_names(second) == DEFAULT_RUNS
     assert second.settings.folder("home") == str(tmp_path) and second.settings.notes == []
     close(qtbot, second)
