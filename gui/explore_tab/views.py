@@ -88,8 +88,10 @@ class BasinView(QWidget):
         parts = [f'<span style="color:{PALETTE[i % len(PALETTE)]}">■</span> ({x:.3g}, {y:.3g})'
                  for i, (x, y) in enumerate(minima)]
 
-        def share(mask) -> str:
-            return f"{np.count_nonzero(mask) / len(mask):.0%}"
+        computed = np.asarray(result.done, bool) if result.cancelled else np.ones(len(result.diverged), bool)
+
+        def share(mask) -> str:  # of the starts computed: a cancelled map's black pixels are none
+            return f"{np.count_nonzero(mask & computed) / max(1, np.count_nonzero(computed)):.0%}"
 
         counts = [share(result.minimum_index == i) for i in range(len(minima))]
         reached = " · ".join(f"{p} {c}" for p, c in zip(parts, counts, strict=True)) or "no known minima"
@@ -98,7 +100,8 @@ class BasinView(QWidget):
             f"{share((result.minimum_index < 0) & ~result.diverged)} · "
             f"<span style='color:#6e1018'>■</span> diverged {share(result.diverged)} — brighter: reached "
             f"sooner (within {result.tolerance:.2g}). {result.optimizer}, {result.steps} steps"
-            + (" — cancelled: black pixels were not computed" if result.cancelled else ""))
+            + (f" — cancelled: shares of the {np.count_nonzero(computed):,} starts computed; black pixels "
+               "were not computed" if result.cancelled else ""))
 
     def describe(self, x: float, y: float) -> str:
         """What happened to the start nearest (x, y), for people."""
@@ -201,8 +204,11 @@ class SweepView(QWidget):
                 self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(r, g, b, 50)))
             best = result.best_index
             if best >= 0 and np.isfinite(median[best]):
-                self.plot.plot([lrs[best]], [median[best]], pen=None, symbol="star", symbolSize=24,
-                               symbolBrush=colour, symbolPen=pg.mkPen("#ffffff", width=1))
+                star = self.plot.plot([lrs[best]], [median[best]], pen=None, symbol="star", symbolSize=24,
+                                      symbolBrush=colour, symbolPen=pg.mkPen("#ffffff", width=1))
+                # drawn over the round marker of the same lr, it must answer a click as that marker does
+                star.sigPointsClicked.connect(
+                    lambda *_, run=run_index, lr=float(lrs[best]): self.point_clicked.emit(run, lr))
                 best_notes.append(f"{name}: best lr {lrs[best]:.3g}")
             diverged = result.diverged.mean(axis=1)
             self.lines.append({"run": run_index, "name": name, "lrs": lrs, "median": median, "low": low,

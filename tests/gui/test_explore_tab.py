@@ -82,6 +82,12 @@ def test_a_large_map_can_be_cancelled(qtbot, explore):
     result = explore.basin_result
     assert result.cancelled and 0 < np.count_nonzero(result.done) < 512 * 512
     assert "cancelled" in explore.progress.format() and explore.basin_button.isEnabled()
+    # the legend's shares count the starts computed, never the black pixels that were not
+    computed = np.count_nonzero(result.done)
+    elsewhere = np.count_nonzero((result.minimum_index < 0) & ~result.diverged & result.done) / computed
+    legend = explore.basin.legend.text()
+    assert f"shares of the {computed:,} starts computed" in legend
+    assert f"ends elsewhere {elsewhere:.0%}" in legend
 
 
 def test_sweep_marks_a_best_lr_per_run_and_opens_a_point(qtbot, window, explore):
@@ -98,6 +104,12 @@ def test_sweep_marks_a_best_lr_per_run_and_opens_a_point(qtbot, window, explore)
         assert result.final_loss.shape == (6, 8) and line["best"] == result.best_index
         assert line["lrs"].tolist() == pytest.approx(np.geomspace(1e-3, 0.3, 6).tolist())
     assert "best lr" in explore.sweep.note.text()
+    stars = [item for item in explore.sweep.plot.getPlotItem().listDataItems() if item.opts["symbol"] == "star"]
+    assert len(stars) == 2
+    opened = []
+    explore.sweep.point_clicked.connect(lambda run, lr: opened.append((run, lr)))
+    stars[1].sigPointsClicked.emit(stars[1], stars[1].scatter.points(), None)  # what a click on it emits
+    assert opened == [(lines[1]["run"], float(lines[1]["lrs"][lines[1]["best"]]))]
     explore.sweep.point_clicked.emit(1, 0.01)
     added = window.simulator.model.scenario.runs[-1]
     assert added.optimizer == "SGD" and added.hyperparams["lr"] == 0.01 and added.start is None
