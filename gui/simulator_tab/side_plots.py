@@ -1,10 +1,11 @@
 """Side plots linked to the timeline: loss and learning rate vs step, and the current frame's numbers.
 
-The loss plot shows f − f* on a log axis (f* the surface's known minimum, else the lowest loss any
-run reached), so runs that approach the minimum keep separating visibly instead of flattening at
-the bottom of a linear axis. The table shows, per run, the per-axis effective step size
-−Δx/g_x, −Δy/g_y of the next step: for SGD it is the lr on both axes, for adaptive methods it
-shows how differently they treat the two directions.
+The loss plot shows f − f* on a log axis where the surface's minimum f* is known, so runs that
+approach it keep separating visibly instead of flattening at the bottom of a linear axis. Where no
+minimum is known (a saddle, unbounded below; a typed formula; changed surface parameters), f − f*
+has no meaning and the plot shows f itself on a linear axis. The table shows, per run, the per-axis
+effective step size −Δx/g_x, −Δy/g_y of the next step: for SGD it is the lr on both axes, for
+adaptive methods it shows how differently they treat the two directions.
 """
 
 import math
@@ -21,6 +22,8 @@ from gui.widgets.pixmap_budget import reserve_pixmap_cache
 from simulator.surfaces import Surface
 
 GAP_FLOOR = 1e-16
+LOSS_GAP_LABEL = "f − f*  (log)"
+LOSS_LABEL = "f"
 LR_FLOOR = 1e-12
 COLUMNS = ("run", "step", "loss", "lr", "eff. step x", "eff. step y")
 
@@ -59,8 +62,9 @@ class _Cursor(pg.InfiniteLine):
 class SidePlots(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.loss = _plot("Loss", "f − f*  (log)")
+        self.loss = _plot("Loss", LOSS_GAP_LABEL)
         self.loss.getPlotItem().setLogMode(y=True)
+        self.shows_gap = True  # f − f* on a log axis; False: f itself, linear
         self.lr = _plot("Learning rate", "lr  (log)")
         self.lr.getPlotItem().setLogMode(y=True)
         self.lr.setXLink(self.loss)
@@ -93,11 +97,15 @@ class SidePlots(QWidget):
         self._results = results
         shown = [r for r in results if r.trajectory is not None and r.spec.visible]
         lowest = [float(np.min(r.trajectory.loss)) for r in shown]
-        if surface.minima and not has_params:
-            f_star = min(m[2] for m in surface.minima)
-            f_star = min([f_star, *lowest])  # published minima are rounded
-        else:
-            f_star = min(lowest, default=0.0)
+        gap = bool(surface.minima) and not has_params  # f − f* (log), else f (linear)
+        # published minima are rounded: a run may go a hair below
+        f_star = min([min(m[2] for m in surface.minima), *lowest]) if gap else None
+        if gap != self.shows_gap:
+            self.shows_gap = gap
+            item = self.loss.getPlotItem()
+            item.setLogMode(y=gap)
+            item.setLabel("left", LOSS_GAP_LABEL if gap else LOSS_LABEL)
+            self._drawn.clear()  # every curve is drawn again in the new units
         while len(self._curves) < len(shown):  # curves are reused: setData is far cheaper than re-adding
             curves = (self.loss.plot(), self.lr.plot())
             for curve in curves:
@@ -123,7 +131,8 @@ class SidePlots(QWidget):
             self._drawn[index] = (t, *look)
             steps = np.arange(len(t.loss))
             pen = pg.mkPen(shown[index].spec.color, width=1.5)
-            loss_curve.setData(steps, np.maximum(t.loss - f_star, GAP_FLOOR), pen=pen)
+            loss = np.maximum(t.loss - f_star, GAP_FLOOR) if gap else t.loss
+            loss_curve.setData(steps, loss, pen=pen)
             lr_curve.setData(steps, np.maximum(t.lr, LR_FLOOR), pen=pen)  # a log axis: no zeros
         self.table.setRowCount(len(results))
         for row, result in enumerate(results):
