@@ -28,7 +28,6 @@ def _plot(title: str, left: str, tip: str, bottom: str = "step") -> pg.PlotWidge
     for side in ("left", "bottom"):
         widget.getAxis(side).enableAutoSIPrefix(False)  # "0.7", not "7·10² (×0.001)"
     widget.showGrid(x=True, y=True, alpha=0.15)
-    widget.addLegend(offset=(-8, 8), labelTextSize="8pt")
     plot = widget.getPlotItem()
     plot.setDownsampling(auto=True, mode="peak")
     plot.setClipToView(True)
@@ -78,6 +77,12 @@ class LivePlots(QWidget):
         self.val_loss.setXLink(self.loss)
         self.lr.setXLink(self.loss)
         self.grad_norm.setXLink(self.loss)
+        # One legend, on the training loss: which colour is which run, once several are shown. The
+        # other plots use the same colours; a legend on each covered their curves.
+        self.legend, self.lr_legend = (plot.addLegend(offset=(-8, 8), labelTextSize="8pt",
+                                                      brush=pg.mkBrush(18, 20, 24, 190))
+                                       for plot in (self.loss, self.lr))
+        self._legend_key: tuple = ()
         self._curves: dict[tuple, pg.PlotDataItem] = {}
         self._owners: dict[tuple, pg.PlotWidget] = {}
         self._shown: list = []
@@ -108,35 +113,54 @@ class LivePlots(QWidget):
             plot, curve = self._owners.pop(key), self._curves.pop(key)
             plot.removeItem(curve)
         for record in records:
-            self._refresh_record(record, several=len(records) > 1)
+            self._refresh_record(record)
         self._shown = records
+        self._show_legend(records)
         self._show_boundary(focused)
 
-    def _refresh_record(self, record, several: bool) -> None:
+    def _show_legend(self, records: list) -> None:
+        """The runs by name, in their colours, when more than one is shown (names as they are now:
+        a renamed run is listed under its new name); the lr plot's line style of each parameter
+        group, when there are several."""
+        groups = max((list(r.lrs) for r in records), key=len, default=[])
+        key = (tuple((id(r), r.name, r.color) for r in records) if len(records) > 1 else (),
+               tuple(groups) if len(groups) > 1 else ())
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        self.legend.clear()
+        if key[0]:
+            for record in records:
+                self.legend.addItem(self._curves[(id(record), "smooth")], record.name)
+        self.lr_legend.clear()
+        for index, group in enumerate(key[1]):  # one sample per group, in grey: the colour is the run's
+            style = GROUP_DASHES[index % len(GROUP_DASHES)]
+            sample = pg.PlotDataItem(pen=pg.mkPen(200, 200, 200, width=2, style=style))
+            self.lr_legend.addItem(sample, group)
+
+    def _refresh_record(self, record) -> None:
         colour = _colour(record.color)
-        label = record.name if several else None
         steps = record.steps.values
         raw = self._curve(record, "raw", self.loss, pg.mkPen(_colour(record.color, 70), width=1))
         raw.setData(steps, _positive(record.train_loss.values, self.log_loss.isChecked()))
         raw.setVisible(self.show_raw.isChecked())
-        smooth = self._curve(record, "smooth", self.loss, pg.mkPen(colour, width=2), label)
+        smooth = self._curve(record, "smooth", self.loss, pg.mkPen(colour, width=2))
         smooth.setData(steps, _positive(record.smoothed_loss.values, self.log_loss.isChecked()))
         epochs = record.epoch_steps.values
-        val = self._curve(record, "val", self.val_loss, pg.mkPen(colour, width=2), label, symbol="o")
+        val = self._curve(record, "val", self.val_loss, pg.mkPen(colour, width=2), symbol="o")
         val.setData(epochs, _positive(record.val_loss.values, self.log_loss.isChecked()))
         mean = self._curve(record, "epoch_train", self.val_loss,
                            pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
         mean.setData(epochs, _positive(record.epoch_train_loss.values, self.log_loss.isChecked()))
-        accuracy = self._curve(record, "acc", self.val_accuracy, pg.mkPen(colour, width=2), label, symbol="o")
+        accuracy = self._curve(record, "acc", self.val_accuracy, pg.mkPen(colour, width=2), symbol="o")
         accuracies = record.val_accuracy.values
         measured = ~np.isnan(accuracies)  # regression has no accuracy: no points rather than NaN ones
         accuracy.setData(epochs[measured], accuracies[measured])
         for index, (group, series) in enumerate(record.lrs.items()):
             pen = pg.mkPen(colour, width=2, style=GROUP_DASHES[index % len(GROUP_DASHES)])
-            name = f"{record.name}: {group}" if several else group
-            curve = self._curve(record, f"lr/{group}", self.lr, pen, name)
+            curve = self._curve(record, f"lr/{group}", self.lr, pen)
             curve.setData(steps, _positive(series.values, self.log_lr.isChecked()))
-        norm = self._curve(record, "grad", self.grad_norm, pg.mkPen(colour, width=1), label)
+        norm = self._curve(record, "grad", self.grad_norm, pg.mkPen(colour, width=1))
         norm.setData(steps, _positive(record.grad_norm.values, True))
 
     def _show_boundary(self, record) -> None:

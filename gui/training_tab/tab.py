@@ -59,6 +59,8 @@ class TrainingTab(QWidget):
         self._build_layout()
         self.panel.checked.connect(self._config_checked)
         self.runs.shown_changed.connect(self._mark_dirty)
+        self.runs.renamed.connect(self._renamed)
+        self._message_about: tuple | None = None  # (record, the message after its name)
         self.runs.itemSelectionChanged.connect(self._selection_changed)
         self.redraw = QTimer(self)
         self.redraw.setInterval(1000 // REDRAW_HZ)
@@ -170,6 +172,7 @@ class TrainingTab(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("starting…")
         self.message.setText("")
+        self._message_about = None
         worker.start()
         self._update_buttons()
         self._mark_dirty()
@@ -245,6 +248,16 @@ class TrainingTab(QWidget):
         self.pause_button.setText("Resume" if status == PAUSED else "Pause")
         if record is self.active:
             self.message.setText(message)
+            self._message_about = None
+
+    def _say(self, record, text: str) -> None:
+        """``record``'s name and ``text`` under the buttons (kept under the run's name as renamed)."""
+        self._message_about = (record, text)
+        self.message.setText(record.name + text)
+
+    def _renamed(self, row: int, name: str) -> None:
+        if self._message_about is not None and self._message_about[0] is self.runs.records[row]:
+            self._say(*self._message_about)
 
     @Slot(object)
     def _ended(self, event) -> None:
@@ -253,7 +266,7 @@ class TrainingTab(QWidget):
             return
         record.status, record.message = event.status, event.message
         self.runs.update_record(record)
-        self.message.setText(f"{record.name}: {event.message}")
+        self._say(record, f": {event.message}")
         self.message.setStyleSheet("color: #ff7070;" if event.status in ("diverged", "failed") else "")
         if record is self.active:
             self.progress.setFormat(f"{event.status} · step {event.step}/{record.total_steps}")
@@ -267,7 +280,7 @@ class TrainingTab(QWidget):
             return
         record.status, record.message = "failed", message
         self.runs.update_record(record)
-        self.message.setText(f"{record.name} could not run: {message}")
+        self._say(record, f" could not run: {message}")
         self.message.setStyleSheet("color: #ff7070;")
         self.progress.setFormat("failed")
         self.status.emit(f"{record.name} could not run: {message}")
