@@ -17,6 +17,7 @@ JSON form (``save``/``load``; ``assets/presets/*.json`` are such files)::
 """
 
 import json
+import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,9 @@ class Scenario:
         names = {r.name for r in self.runs}
         if base not in names:
             return base
+        numbered = re.fullmatch(r"(.*) \((\d+)\)", base)  # "Adam (3)" goes on as "Adam (4)"
+        if numbered:
+            base = numbered.group(1)
         n = 2
         while f"{base} ({n})" in names:
             n += 1

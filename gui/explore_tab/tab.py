@@ -151,7 +151,7 @@ class ExploreTab(QWidget):
                                          "run the selected run from every start of the grid")
         row.addWidget(self.basin_button)
         row.addStretch(1)
-        row.addWidget(self._button("Export PNG…", lambda: self._export_image(self.basin.plot, "basin"),
+        row.addWidget(self._button("Export PNG…", lambda: self._export_image(self.basin.figure, "basin"),
                                    "the map as an image"))
         row.addWidget(self._button("Export CSV…", self.export_basin_dialog, "one row per start"))
         layout.addLayout(row)
@@ -373,8 +373,8 @@ class ExploreTab(QWidget):
             raise SimulatorError("compute a basin map first")
         xs, ys, _ = self._basin_grid
         grid_x, grid_y = np.meshgrid(xs, ys)
-        rows = [(repr(float(x0)), repr(float(y0)), repr(float(fx)), repr(float(fy)), repr(float(loss)), int(m), int(c),
-                 int(d), int(at))
+        rows = [(repr(float(x0)), repr(float(y0)), repr(float(fx)), repr(float(fy)), repr(float(loss)),
+                 int(m), int(c), int(d), int(at))
                 for x0, y0, (fx, fy), loss, m, c, d, at in zip(
                     grid_x.ravel(), grid_y.ravel(), result.final_xy, result.final_loss, result.minimum_index,
                     result.converged_step, result.diverged, result.diverged_at, strict=True)]

@@ -57,18 +57,27 @@ class BasinView(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget(self)
+        # the map with its legend: what Export PNG writes
+        self.figure = QWidget(self)
+        figure = QVBoxLayout(self.figure)
+        figure.setContentsMargins(0, 0, 0, 0)
+        self.plot = pg.PlotWidget(self.figure)
         self.plot.setAspectLocked(True)
+        self.plot.hideButtons()  # pyqtgraph's "A" (auto-range) button would be in every export
         self.plot.setLabel("bottom", "x₀ (start)")
         self.plot.setLabel("left", "y₀ (start)")
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)  # "x₀ (start)", never "(x0.001)"
+        self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1))  # until a map is computed
         self.image = pg.ImageItem()
         self.minima = pg.ScatterPlotItem(symbol="star", size=18, pen=pg.mkPen("#000000", width=1))
         self.plot.addItem(self.image)
         self.plot.addItem(self.minima)
-        layout.addWidget(self.plot, 1)
-        self.legend = QLabel(self)
+        figure.addWidget(self.plot, 1)
+        self.legend = QLabel(self.figure)
         self.legend.setWordWrap(True)
-        layout.addWidget(self.legend)
+        figure.addWidget(self.legend)
+        layout.addWidget(self.figure, 1)
         self.hover = QLabel("Compute a map, then hover over it: each pixel is a start point.", self)
         layout.addWidget(self.hover)
         self.result = None
@@ -162,6 +171,7 @@ class SweepView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.plot = pg.PlotWidget(self, axisItems=decade_axes("left"))
+        self.plot.hideButtons()  # pyqtgraph's "A" (auto-range) button would be in every export
         self.plot.setLogMode(x=True, y=True)
         for side in ("left", "bottom"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)

@@ -25,7 +25,8 @@ from simulator.surfaces import Surface
 GRID_POINTS = 300
 CONTOUR_LEVELS = 16
 ARROW_FRACTION = 0.08  # gradient/momentum arrows: a fixed length, this fraction of the view
-ARROW_COLORS = {"gradient": "#ff6b6b", "update": "#ffffff", "momentum": "#6bd5ff"}
+# Far from every run colour of the palette (gui/scenario.py), so an arrow never reads as a run.
+ARROW_COLORS = {"gradient": "#d00000", "update": "#ffffff", "momentum": "#1e40ff"}
 ARROW_NAMES = {
     "gradient": "−gradient (direction)", "update": "next update", "momentum": "−momentum (direction)",
 }

@@ -1,0 +1,39 @@
+"""Small things a user notices: names, colours, what an export holds."""
+
+from gui.scenario import PALETTE, RunSpec, default_scenario
+from gui.simulator_tab.map_view import ARROW_COLORS
+
+
+def rgb(colour: str) -> tuple[int, ...]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_duplicating_a_numbered_run_counts_on():
+    scenario = default_scenario()
+    scenario.runs = [RunSpec(name=name, optimizer="Adam") for name in ("Adam", "Adam (2)", "Adam (3)")]
+    assert scenario.unique_name("Adam (3)") == "Adam (4)"
+    assert scenario.unique_name("Adam") == "Adam (4)"
+    assert scenario.unique_name("SGD (lr 0.1)") == "SGD (lr 0.1)"
+
+
+def test_no_arrow_shares_a_colour_with_a_run():
+    for kind, colour in ARROW_COLORS.items():
+        nearest = min(sum((a - b) ** 2 for a, b in zip(rgb(colour), rgb(run), strict=True)) ** 0.5
+                      for run in PALETTE)
+        assert nearest > 90, (kind, colour)
+
+
+def test_the_basin_export_holds_the_legend_and_no_buttons(qtbot, window, tmp_path):
+    from PySide6.QtGui import QImage
+
+    explore = window.show_explore()
+    explore.model.set_steps(150)
+    explore.resolution.setCurrentIndex(0)  # 64 x 64
+    assert explore.compute_basin()
+    qtbot.waitUntil(lambda: not explore.is_busy, timeout=120_000)
+    plot = explore.basin.plot.getPlotItem()
+    assert plot.buttonsHidden and not plot.getAxis("bottom").autoSIPrefix
+    explore.export_image(explore.basin.figure, tmp_path / "basin.png")
+    picture = QImage(str(tmp_path / "basin.png"))
+    assert picture.height() > explore.basin.plot.height() + explore.basin.legend.height() // 2
+    assert explore.basin.legend.text() and explore.basin.legend.isVisibleTo(explore.basin.figure)
