@@ -17,7 +17,6 @@ from PySide6.QtCore import QByteArray, Qt, QThread, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QTabWidget,
@@ -30,6 +29,7 @@ from gui.settings import AppSettings, keep_qt_settings_private
 from gui.simulator_tab.tab import SimulatorTab
 from gui.startup import announce_when_shown, prepare_first_window
 from gui.theme import configure_pyqtgraph
+from gui.widgets.file_dialogs import ask_open_path, ask_save_path, remember_folders_in
 from gui.widgets.wheel_guard import guard_wheel_in_columns
 from simulator import SimulatorError
 
@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         configure_pyqtgraph()
         guard_wheel_in_columns(QApplication.instance())
         self.settings = settings if settings is not None else AppSettings()
+        remember_folders_in(self.settings)  # every tab's file dialogs open in the last folder
         self._closing_after: list[QThread] = []  # the threads a deferred close waits for
         self._actions: list[QAction] = []  # every menu action, in menu order
         self._simulator_actions: list[QAction] = []
@@ -257,14 +258,10 @@ class MainWindow(QMainWindow):
 
     # ---- files -----------------------------------------------------------------------------------
 
-    def _ask_path(self, title: str, pattern: str, save: bool, suffix: str = "") -> str:
-        folder = self.settings.folder(str(Path.home()))
-        dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-        path, _ = dialog(self, title, folder, pattern)
-        if path:
-            self.settings.set_folder(str(Path(path).parent))
-            if save and suffix and not path.lower().endswith(suffix):
-                path += suffix
+    def _ask_path(self, title: str, pattern: str, save: bool, suffix: str = "", name: str = "") -> str:
+        path = ask_save_path(self, title, name, pattern) if save else ask_open_path(self, title, pattern)
+        if path and save and suffix and not path.lower().endswith(suffix):
+            path += suffix
         return path
 
     def _failed(self, what: str, error: Exception) -> None:
@@ -290,7 +287,9 @@ class MainWindow(QMainWindow):
             self.load_file(path)
 
     def save_scenario(self) -> None:
-        path = self._ask_path("Save scenario", "Scenarios (*.json)", save=True, suffix=".json")
+        name = self.simulator.model.scenario.title or "scenario"
+        path = self._ask_path("Save scenario", "Scenarios (*.json)", save=True, suffix=".json",
+                              name=f"{name}.json")
         if path:
             try:
                 self.simulator.current_scenario().save(path)
@@ -300,7 +299,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Saved {path}", 8000)
 
     def export_csv(self) -> None:
-        path = self._ask_path("Export trajectories", "CSV (*.csv)", save=True, suffix=".csv")
+        path = self._ask_path("Export trajectories", "CSV (*.csv)", save=True, suffix=".csv",
+                              name="trajectories.csv")
         if path:
             try:
                 count = self.simulator.export_csv(path)
@@ -311,7 +311,7 @@ class MainWindow(QMainWindow):
 
     def export_map(self, kind: str) -> None:
         path = self._ask_path(f"Export map as {kind.upper()}", f"{kind.upper()} (*.{kind})", save=True,
-                              suffix="." + kind)
+                              suffix="." + kind, name=f"map.{kind}")
         if path:
             try:
                 self.simulator.export_map(path)

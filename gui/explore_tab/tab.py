@@ -15,7 +15,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -35,6 +34,7 @@ from gui.scenario import RunSpec, Scenario
 from gui.simulator_tab.model import SimulatorModel
 from gui.simulator_tab.run_panel import RunEditor, RunList, ScenarioPanel
 from gui.widgets.column import scrolling_column
+from gui.widgets.file_dialogs import ask_save_path
 from gui.widgets.image_files import save_widget_picture
 from gui.workers import JobWorker
 from simulator import SimulatorError, get_surface
@@ -397,8 +397,7 @@ class ExploreTab(QWidget):
         return len(rows)
 
     def _ask(self, title: str, name: str, pattern: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, pattern)
-        return path
+        return ask_save_path(self, title, name, pattern)
 
     def export_basin_dialog(self) -> None:
         self._export_data(self.export_basin, "basin.csv")

@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -32,6 +31,7 @@ from gui.training_tab.config_panel import ConfigPanel
 from gui.training_tab.plots import LivePlots
 from gui.training_tab.records import PAUSED, RUNNING, RunRecord
 from gui.training_tab.run_list import RunList
+from gui.widgets.file_dialogs import ask_open_path, ask_save_path
 from gui.workers import TrainingWorker
 from trainers.command import command_line, duration_text
 from trainers.config import RunConfig
@@ -353,7 +353,7 @@ class TrainingTab(QWidget):
         record = self.runs.selected()
         if record is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", f"{record.name}.csv", "CSV (*.csv)")
+        path = ask_save_path(self, "Export metrics", f"{record.name}.csv", "CSV (*.csv)")
         if path:
             try:
                 rows = self.export_metrics(record, path)
@@ -369,8 +369,7 @@ class TrainingTab(QWidget):
         record = self.runs.selected()
         if record is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export checkpoint", f"{record.name}.pt",
-                                              "Checkpoint (*.pt)")
+        path = ask_save_path(self, "Export checkpoint", f"{record.name}.pt", "Checkpoint (*.pt)")
         if path:
             try:
                 self.export_checkpoint(record, path)
@@ -398,8 +397,8 @@ class TrainingTab(QWidget):
         self.panel.load(RunConfig.load(path))
 
     def load_config_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load run configuration", "",
-                                              "Run configurations (*.toml *.json);;All files (*)")
+        path = ask_open_path(self, "Load run configuration",
+                             "Run configurations (*.toml *.json);;All files (*)")
         if path:
             try:
                 self.load_config(path)
@@ -410,8 +409,7 @@ class TrainingTab(QWidget):
             self.status.emit(f"loaded {path}")
 
     def save_config_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save run configuration", "run.toml",
-                                              "TOML (*.toml);;JSON (*.json)")
+        path = ask_save_path(self, "Save run configuration", "run.toml", "TOML (*.toml);;JSON (*.json)")
         if path:
             try:
                 self.panel.current_config().save(path)
