@@ -40,6 +40,10 @@ if TYPE_CHECKING:  # imported when first shown (torch; the batch kernels)
 APP_NAME = "OptiScope"
 WELCOME = ("Space plays, ← → step, Home/End jump. Click the map to move the start; "
            "Ctrl+click: the selected run only.")
+TRAINING_HINT = ("Choose data, model, optimizer and schedule on the left; Ctrl+Enter starts. Tick runs "
+                 "in the list to compare their curves.")
+EXPLORE_HINT = ("Basin map: where the selected run ends from every start; lr sweep: the ticked runs over "
+                "a range of learning rates. Click a pixel or a point to play it in the Simulator.")
 
 
 DEFAULT_SIZE = (1560, 940)
@@ -103,10 +107,14 @@ class MainWindow(QMainWindow):
         # the Simulator's keys (Space, arrows, Delete, ...) act on it only while it is shown
         for action in self._simulator_actions:
             action.setEnabled(self.tabs.widget(index) is self.simulator)
-        if self.tabs.widget(index) is self._training_holder:
+        shown = self.tabs.widget(index)
+        if shown is self._training_holder:
             self.training_tab()
-        elif self.tabs.widget(index) is self._explore_holder:
+        elif shown is self._explore_holder:
             self.explore_tab()
+        hints = {self.simulator: WELCOME, self._training_holder: TRAINING_HINT,
+                 self._explore_holder: EXPLORE_HINT}
+        self.statusBar().showMessage(hints[shown])  # each tab's own hint, never another tab's
 
     def explore_tab(self) -> "ExploreTab":
         """The Explore tab, built on first use."""

@@ -54,3 +54,14 @@ def test_delete_asks_before_removing_a_run(qtbot, window, monkeypatch, answer, r
     assert asked == [f"Remove the run “{name}”?"]
     assert len(model.scenario.runs) == runs - removed
     assert (name in [r.name for r in model.scenario.runs]) is not removed
+
+
+def test_each_tab_shows_its_own_hint(window):
+    from gui.app import EXPLORE_HINT, TRAINING_HINT, WELCOME
+
+    window.show_training()
+    assert window.statusBar().currentMessage() == TRAINING_HINT
+    window.show_explore()
+    assert window.statusBar().currentMessage() == EXPLORE_HINT
+    window.tabs.setCurrentWidget(window.simulator)
+    assert window.statusBar().currentMessage() == WELCOME
