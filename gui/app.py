@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QByteArray, Qt, QThread, Slot
+from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from gui.scenario import RunSpec, Scenario, default_scenario, presets
 from gui.settings import AppSettings, keep_qt_settings_private
 from gui.simulator_tab.tab import SimulatorTab
-from gui.startup import announce_when_shown, prepare_first_window
+from gui.startup import announce_when_shown, preload_in_background, prepare_first_window
 from gui.theme import configure_pyqtgraph
 from gui.widgets.file_dialogs import ask_open_path, ask_save_path, remember_folders_in
 from gui.widgets.wheel_guard import guard_wheel_in_columns
@@ -470,4 +470,5 @@ def run_app(argv=None) -> int:
         window.show()
         announce_when_shown(window, runs=len(window.simulator.model.scenario.runs),
                             playing=window.simulator.playback.playing, kernels_s=round(prepared_s, 3))
+        QTimer.singleShot(0, preload_in_background)  # once the first frame is drawn
         return app.exec()

@@ -10,6 +10,7 @@ nothing in it ever waits for a compile at start.
 """
 
 import contextlib
+import importlib
 import json
 import os
 import threading
@@ -116,3 +117,25 @@ def announce_when_shown(window, **facts) -> None:
             write_atomically(path, lambda out: json.dump(record, out), suffix=".json.tmp")
 
     QTimer.singleShot(0, window, write)
+
+
+# What the Training and Explore tabs import when first shown: PyTorch alone takes ~2 s, which the
+# GUI thread would otherwise spend frozen on the user's first click on the Training tab.
+TAB_MODULES = ("torch", "trainers.factory", "trainers.introspect", "trainers.preview", "trainers.loop",
+               "trainers.datasets", "trainers.checkpoint", "sklearn.datasets", "gui.training_tab.tab",
+               "gui.explore_tab.tab")
+
+
+def preload_in_background(modules=TAB_MODULES) -> threading.Thread:
+    """Import ``modules`` in a daemon thread, once the first window is up. A tab opened meanwhile
+    imports what it needs itself and waits only for the rest of the import it shares (Python's
+    import lock); one that fails to import here fails there again, with its own message."""
+
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(Exception):  # the tab that needs it reports the failure
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="optiscope-preload", daemon=True)
+    thread.start()
+    return thread

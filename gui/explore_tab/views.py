@@ -61,7 +61,7 @@ class BasinView(QWidget):
         self.figure = QWidget(self)
         figure = QVBoxLayout(self.figure)
         figure.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget(self.figure)
+        self.plot = pg.PlotWidget(self.figure, enableMenu=False)
         self.plot.setAspectLocked(True)
         self.plot.hideButtons()  # pyqtgraph's "A" (auto-range) button would be in every export
         self.plot.setLabel("bottom", "x₀ (start)")
@@ -170,7 +170,7 @@ class SweepView(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget(self, axisItems=decade_axes("left"))
+        self.plot = pg.PlotWidget(self, axisItems=decade_axes("left"), enableMenu=False)
         self.plot.hideButtons()  # pyqtgraph's "A" (auto-range) button would be in every export
         self.plot.setLogMode(x=True, y=True)
         for side in ("left", "bottom"):

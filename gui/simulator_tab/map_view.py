@@ -106,7 +106,7 @@ class MapView(pg.PlotWidget):
     map_clicked = Signal(float, float, object)
 
     def __init__(self, parent=None):
-        super().__init__(parent, background=BACKGROUND)
+        super().__init__(parent, background=BACKGROUND, enableMenu=False)
         self.plot = self.getPlotItem()
         self.plot.setLabel("bottom", "x")
         self.plot.setLabel("left", "y")

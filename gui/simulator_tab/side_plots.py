@@ -29,7 +29,7 @@ COLUMNS = ("run", "step", "loss", "lr", "eff. step x", "eff. step y")
 
 
 def _plot(title: str, left: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="#121418", axisItems=decade_axes("left"))
+    widget = pg.PlotWidget(background="#121418", axisItems=decade_axes("left"), enableMenu=False)
     item = widget.getPlotItem()
     item.setTitle(title, color="#d0d0d0", size="10pt")
     item.setLabel("bottom", "step")

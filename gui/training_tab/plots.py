@@ -21,7 +21,9 @@ GROUP_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
 
 
 def _plot(title: str, left: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
-    widget = pg.PlotWidget(title=title, axisItems=decade_axes("left"))
+    # No right-click menu: pyqtgraph builds one per plot (~30 ms each, most of opening the tab), and
+    # what it offers (log axes, auto-range) is on the tab itself.
+    widget = pg.PlotWidget(title=title, axisItems=decade_axes("left"), enableMenu=False)
     widget.setToolTip(tip)
     widget.setLabel("left", left)
     widget.setLabel("bottom", bottom)
@@ -64,7 +66,7 @@ class LivePlots(QWidget):
         self.val_accuracy = _plot("validation accuracy", "accuracy", "per epoch (classification)")
         self.lr = _plot("learning rate", "lr", "per step, one line per parameter group")
         self.grad_norm = _plot("gradient norm", "‖g‖", "total L2 norm of all gradients, before clipping")
-        self.boundary = pg.PlotWidget(title="decision boundary")
+        self.boundary = pg.PlotWidget(title="decision boundary", enableMenu=False)
         self.boundary.setAspectLocked(False)
         self.boundary_image = pg.ImageItem()
         self.boundary_points = pg.ScatterPlotItem(size=4, pen=pg.mkPen(20, 20, 20, 160))

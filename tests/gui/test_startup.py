@@ -78,3 +78,17 @@ def test_prepare_leaves_nothing_to_compile(tmp_path):
     compiled = [line for line in used.stdout.splitlines() if "data saved to" in line]
     assert "data loaded from" in used.stdout
     assert compiled == [], "compiled after prepare:\n" + "\n".join(compiled)
+
+
+def test_the_tabs_modules_are_imported_in_the_background(tmp_path, monkeypatch):
+    import sys
+
+    from gui.startup import TAB_MODULES, preload_in_background
+
+    (tmp_path / "optiscope_preload_probe.py").write_text("LOADED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    thread = preload_in_background(("optiscope_preload_probe", "no_such_module_anywhere"))
+    thread.join(30)
+    assert not thread.is_alive() and thread.daemon
+    assert sys.modules["optiscope_preload_probe"].LOADED  # and the missing one was no crash
+    assert "torch" in TAB_MODULES and "gui.training_tab.tab" in TAB_MODULES
