@@ -10,6 +10,7 @@ progress and Cancel; clicking a result plays that trajectory in the Simulator ta
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -88,6 +89,7 @@ class ExploreTab(QWidget):
         for widget in (self.run_editor.own_start, self.run_editor.start_x, self.run_editor.start_y):
             widget.hide()  # the map chooses the starts here
         self.worker: JobWorker | None = None
+        self._failure = "Could not compute."  # the title of a failure's message, for the job running
         self.basin = BasinView(self)
         self.sweep = SweepView(self)
         self.basin_result = None
@@ -203,9 +205,10 @@ class ExploreTab(QWidget):
     def is_busy(self) -> bool:
         return self.worker is not None
 
-    def _run(self, job, on_done, what: str) -> bool:
+    def _run(self, job, on_done, what: str, failure: str = "Could not compute.", starting: str = "") -> bool:
         if self.is_busy:
             return False
+        self._failure = failure
         self.worker = JobWorker(job, self)
         self.worker.progressed.connect(self._progressed)
         self.worker.done.connect(on_done)
@@ -213,7 +216,7 @@ class ExploreTab(QWidget):
         self.worker.finished.connect(self._worker_finished)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress.setFormat(f"{what}: compiling / starting…")
+        self.progress.setFormat(starting or f"{what}: compiling / starting…")
         self._what = what
         for button in (self.basin_button, self.sweep_button):
             button.setEnabled(False)
@@ -229,7 +232,7 @@ class ExploreTab(QWidget):
     def _failed(self, message: str) -> None:
         self.progress.setFormat("failed")
         self.status.emit(message)
-        QMessageBox.warning(self, "OptiScope", f"Could not compute.\n\n{message}")
+        QMessageBox.warning(self, "OptiScope", f"{self._failure}\n\n{message}")
 
     def _worker_finished(self) -> None:
         self.worker = None
@@ -405,15 +408,17 @@ class ExploreTab(QWidget):
     def export_sweep_dialog(self) -> None:
         self._export_data(self.export_sweep, "sweep.csv")
 
-    def _export_data(self, export, name: str) -> None:
+    def _export_data(self, export, name: str) -> bool:
+        """Write the CSV in the job thread (a 512² map is 262,144 rows: most of a second)."""
         path = self._ask("Export data", name, "CSV (*.csv)")
-        if path:
-            try:
-                rows = export(path)
-            except SimulatorError as error:
-                QMessageBox.warning(self, "OptiScope", f"Could not export.\n\n{error}")
-                return
+        if not path:
+            return False
+        def written(rows: int) -> None:
+            self.progress.setFormat(f"{rows:,} rows written")
             self.status.emit(f"{rows:,} rows written to {path}")
+
+        return self._run(lambda progress: export(path), written, "exporting", failure="Could not export.",
+                         starting=f"writing {Path(path).name}…")
 
     def export_image(self, plot, path) -> None:
         save_widget_picture(plot, path)

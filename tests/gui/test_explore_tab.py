@@ -1,6 +1,7 @@
 """The Explore tab: basin maps and lr sweeps from the batch engine, in a worker thread, offscreen."""
 
 import csv
+import threading
 
 import numpy as np
 import pytest
@@ -160,3 +161,20 @@ def test_basin_colours():
     assert tuple(image[0]) == minimum_colour(0)  # at once: full brightness
     assert np.all(image[1] < np.array(minimum_colour(1))) and np.any(image[1] > 0)  # slowest: dimmer
     assert tuple(image[2]) == NOT_CONVERGED and tuple(image[3]) == DIVERGED
+
+
+def test_the_basin_csv_is_written_in_the_job_thread(qtbot, explore, tmp_path, monkeypatch):
+    explore.compute_basin()
+    wait_idle(qtbot, explore)
+    target = tmp_path / "basin.csv"
+    monkeypatch.setattr(explore, "_ask", lambda *args: str(target))
+    threads = []
+    real_export = explore.export_basin
+    monkeypatch.setattr(explore, "export_basin", lambda path: threads.append(threading.current_thread())
+                        or real_export(path))
+    explore.export_basin_dialog()
+    assert explore.is_busy  # the dialog returned while the rows are being written
+    wait_idle(qtbot, explore)
+    assert threads and threads[0] is not threading.main_thread()
+    assert target.exists() and len(target.read_text().splitlines()) == 64 * 64 + 1
+    assert explore.progress.format() == f"{64 * 64:,} rows written"
