@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_explore.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_startup.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_stalls.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
