@@ -65,3 +65,17 @@ def _watch_qthread_starts(monkeypatch) -> "weakref.WeakKeyDictionary":
 
     monkeypatch.setattr(QThread, "start", start_and_remember)
     return started
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test during which a traceback reached stderr fails, even if its assertions held: an
+    exception nobody caught (a worker thread's, a slot's that Qt printed, a warning turned loud)."""
+    report = yield
+    if report.when == "call" and report.passed and TRACEBACK in report.capstderr:
+        report.outcome = "failed"
+        report.longrepr = "a traceback reached stderr during this test:\n" + report.capstderr[-4000:]
+    return report
+
+
+TRACEBACK = "Traceback (most recent call last)"
