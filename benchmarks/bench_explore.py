@@ -75,7 +75,7 @@ def torch_stepper(starts: np.ndarray, **options):
 
 
 @njit(parallel=True, error_model="numpy")
-def _adam_floor(blocks, steps, hp, fused):
+def _adam_floor(blocks, steps, lr, hp, fused):
     """Adam's exact update alone, per block of rows, as simulate_many() runs it (no surface, no checks)."""
     for _ in prange(blocks):
         xs, ys = np.linspace(-1.0, 1.0, BLOCK_ROWS), np.linspace(-1.0, 3.0, BLOCK_ROWS)
@@ -83,11 +83,11 @@ def _adam_floor(blocks, steps, hp, fused):
         moments = np.zeros((6, BLOCK_ROWS))
         for k in range(steps):
             t = float(k + 1)
-            bias_correction1 = 1.0 - cpow(hp[1], t)
-            bias_correction2_sqrt = cpow(1.0 - cpow(hp[2], t), 0.5)
-            _adam_axis(BLOCK_ROWS, xs, gxs, moments[0], moments[2], moments[4], hp[0], gxs, False, hp,
+            bias_correction1 = 1.0 - cpow(hp[0], t)
+            bias_correction2_sqrt = cpow(1.0 - cpow(hp[1], t), 0.5)
+            _adam_axis(BLOCK_ROWS, xs, gxs, moments[0], moments[2], moments[4], lr, gxs, False, hp,
                        bias_correction1, bias_correction2_sqrt, fused)
-            _adam_axis(BLOCK_ROWS, ys, gys, moments[1], moments[3], moments[5], hp[0], gys, False, hp,
+            _adam_axis(BLOCK_ROWS, ys, gys, moments[1], moments[3], moments[5], lr, gys, False, hp,
                        bias_correction1, bias_correction2_sqrt, fused)
 
 
@@ -117,7 +117,7 @@ def main() -> None:
     result = simulate_many("rosenbrock", "Adam", starts, STEPS, {"lr": LR})
     hp = get_optimizer("Adam").pack(get_optimizer("Adam").resolve({"lr": LR}))
     blocks = rows // BLOCK_ROWS
-    _adam_floor(1, 2, hp, FUSED)
+    _adam_floor(1, 2, LR, hp, FUSED)
     variants = {"default": {}, "foreach=False": {"foreach": False}, "fused=True": {"fused": True}}
     steppers = {name: torch_stepper(starts, **options) for name, options in variants.items()}
 
@@ -132,7 +132,7 @@ def main() -> None:
         for name, step in steppers.items():
             seconds = best_seconds(lambda step=step: [step() for _ in range(TORCH_STEPS)], 1)
             torch_times[name] = min(torch_times[name], seconds * STEPS / TORCH_STEPS)
-        floor = min(floor, best_seconds(lambda: _adam_floor(blocks, STEPS, hp, FUSED), 2))
+        floor = min(floor, best_seconds(lambda: _adam_floor(blocks, STEPS, LR, hp, FUSED), 2))
     best_torch = min(torch_times, key=torch_times.get)
 
     row_steps = rows * STEPS

@@ -8,7 +8,7 @@ import sys
 from cli.values import parse_point, parse_settings
 from simulator import OPTIMIZERS, SURFACES, simulate
 from simulator.errors import SimulatorError
-from simulator.schedules import SCHEDULES
+from simulator.schedules import SCHEDULES, join_warmup
 from simulator.trajectory import CONVERGED, DIVERGED
 from simulator.values import parse_value
 from trainers.config import MODELS
@@ -56,11 +56,7 @@ def _schedule(args):
     schedule = (args.schedule, settings) if args.schedule else None
     if args.warmup is None:
         return schedule
-    warmup = _whole_number(args.warmup, "--warmup", minimum=1)
-    ramp = ("LinearLR", {"start_factor": 1.0 / warmup, "total_iters": warmup})
-    if schedule is None:
-        return ramp  # after total_iters LinearLR holds the optimizer's lr
-    return ("SequentialLR", {"schedulers": [ramp, schedule], "milestones": [warmup]})
+    return join_warmup(schedule, _whole_number(args.warmup, "--warmup", minimum=1))
 
 
 def run_simulate(args) -> int:

@@ -426,16 +426,17 @@ def last_scenario(settings: AppSettings) -> tuple[Scenario | None, str]:
 def run_spec_from_training(config, scenario: Scenario) -> tuple[RunSpec | None, str]:
     """A Simulator run with the training configuration's optimizer, options and schedule, and what
     had to be left out (options the 2-D simulator has no use for, schedules it does not model)."""
-    from gui.simulator_tab.run_panel import join_warmup
     from simulator import OPTIMIZERS
-    from simulator.schedules import SCHEDULES
+    from simulator.optimizers import with_torch_class
+    from simulator.schedules import SCHEDULES, join_warmup
 
-    names = {name.lower(): name for name in OPTIMIZERS}
-    name = names.get(config.optimizer.name.lower())
-    if name is None:
+    optimizer = with_torch_class(config.optimizer.name)  # the record reproducing that torch class
+    if optimizer is None:
+        torch_classes = [spec.torch_class for spec in OPTIMIZERS.values() if spec.torch_class]
         return None, (f"{config.optimizer.name} is not among the simulator's optimizers "
-                      f"({', '.join(OPTIMIZERS)})")
-    known = set(OPTIMIZERS[name].hyperparam_names)
+                      f"({', '.join(torch_classes)})")
+    name = optimizer.name
+    known = set(optimizer.hyperparam_names)
     options = config.optimizer.options
     hyperparams = {k: (tuple(v) if isinstance(v, list) else v) for k, v in options.items() if k in known}
     dropped = [k for k in options if k not in known]

@@ -17,8 +17,9 @@ varying number of evaluations, runs ``lbfgs.run_lbfgs`` per row in a kernel pair
 Adam/AdamW fast path. What ``kernels.adam_step`` computes from the step count alone (three C
 ``pow`` calls) is the same for every row of a block, so it is computed once per block and step and
 the element-wise rest runs as a SIMD loop over the block: the same operations in the same order
-with the same roundings (the tests compare bits with simulate()). Every other optimizer runs
-``kernels.optimizer_step`` row by row. All of it is compiled with NumPy's error model, as the
+with the same roundings (the tests compare bits with simulate()). Every other optimizer runs its
+kernel row by row, through the id dispatch engine._run uses, built from the same registry table
+(``kernels.build_dispatch``) with every kernel inlined. All of it is compiled with NumPy's error model, as the
 kernels simulate() uses are: where an optimizer divides 0 by 0 (eps=0 at a zero gradient) the row
 gets NaN, as torch would, and reports diverging.
 
@@ -41,15 +42,15 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-from simulator import kernels, lbfgs, surfaces
-from simulator.engine import check_closure_run, check_noise, plan_schedule
+from simulator import builtin_surfaces, kernels, lbfgs
+from simulator.engine import prepare_run
 from simulator.errors import SimulatorError
-from simulator.evaluation import FormulaFunctions, check_steps, escape_box, surface_source
-from simulator.kernels import ADAM
-from simulator.numerics import FUSED, add_scaled, addcmul, cpow, lerp, maximum
-from simulator.optimizers import OptimizerSpec, get_optimizer
-from simulator.schedules import plateau_start, plateau_step
-from simulator.surfaces import Surface, get_surface
+from simulator.evaluation import FormulaFunctions, escape_box, surface_source
+from simulator.kernels import build_dispatch, direction, keyed_to, weight_decayed
+from simulator.numerics import FUSED, addcmul, cpow, lerp, maximum
+from simulator.optimizers import KERNELS, OptimizerSpec, get_optimizer
+from simulator.plateau import plateau_start, plateau_step
+from simulator.surface import Surface
 
 __all__ = ["BatchResult", "SweepResult", "simulate_many", "sweep"]
 
@@ -64,16 +65,12 @@ _KERNEL_LOCK = threading.Lock()
 
 # ---- compiled --------------------------------------------------------------------------------
 # Surfaces are evaluated a block at a time, with the very functions simulate() calls. A polynomial
-# surface gets its own loop (calling its functions directly, so the loop vectorises: several times
-# faster than one dispatch call per point); the others go through the dispatch chain, point by
-# point, since a vectorised sin/cos/exp could come from a vector maths library (SVML) and differ in
-# the last bit from the scalar libm that simulate() uses.
-_surface_value = njit(surfaces.surface_value.py_func)
-_surface_grad = njit(surfaces.surface_grad.py_func)
-_ROSENBROCK, _HIMMELBLAU, _BEALE, _BOOTH, _GOLDSTEIN_PRICE, _MATYAS, _THREE_HUMP_CAMEL, _SIX_HUMP_CAMEL, \
-    _STYBLINSKI_TANG, _QUADRATIC, _SADDLE, _MONKEY_SADDLE = (surfaces.SURFACE_NAMES.index(name) for name in (
-        "rosenbrock", "himmelblau", "beale", "booth", "goldstein_price", "matyas", "three_hump_camel",
-        "six_hump_camel", "styblinski_tang", "quadratic", "saddle", "monkey_saddle"))
+# surface (builtin_surfaces.Entry.polynomial) gets its own loop (calling its functions directly, so
+# the loop vectorises: several times faster than one dispatch call per point); the others go through
+# the dispatch chain, point by point, since a vectorised sin/cos/exp could come from a vector maths
+# library (SVML) and differ in the last bit from the scalar libm that simulate() uses.
+_surface_value = njit(builtin_surfaces.surface_value.py_func)
+_surface_grad = njit(builtin_surfaces.surface_grad.py_func)
 
 
 @njit(inline="always")
@@ -90,6 +87,33 @@ def _fill_by_id(surface_id, xs, ys, n, params, values, gxs, gys):
         values[j] = _surface_value(surface_id, xs[j], ys[j], params)
 
 
+def _generated_fill_builtin():
+    """``_eval_rows``'s implementation for a built-in id: a flat if-chain over the table's polynomial
+    surfaces, each branch their own loop, every other id point by point (``_fill_by_id``).
+
+    Written out from the table as source and exec'd (the source is nothing but the table's ids):
+    composed closures, as ``builtin_surfaces.dispatch_on_id`` builds for single points, made
+    Numba's compile time of this loop grow steeply with the loops inlined into them (measured: 12
+    nested, 4x the flat chain's). It is not cached itself: it compiles into ``_run_block``, which
+    is cached and keyed to the table.
+    """
+    namespace = {"_fill": _fill, "_fill_by_id": _fill_by_id}
+    lines = ["def builtin(surface, xs, ys, n, params, values, gxs, gys):"]
+    for k, surface_id in enumerate(builtin_surfaces.POLYNOMIAL_IDS):
+        value, grad = f"value_{surface_id}", f"grad_{surface_id}"
+        namespace[value] = builtin_surfaces.VALUE_FUNCTIONS[surface_id]
+        namespace[grad] = builtin_surfaces.GRAD_FUNCTIONS[surface_id]
+        lines.append(f"    {'elif' if k else 'if'} surface == {surface_id}:")
+        lines.append(f"        _fill({value}, {grad}, xs, ys, n, params, values, gxs, gys)")
+    lines.append("    else:" if len(lines) > 1 else "    if True:")
+    lines.append("        _fill_by_id(surface, xs, ys, n, params, values, gxs, gys)")
+    exec(compile("\n".join(lines) + "\n", "<batch: surface dispatch from the table>", "exec"), namespace)
+    return namespace["builtin"]
+
+
+_fill_builtin = _generated_fill_builtin()
+
+
 def _eval_rows(surface, xs, ys, n, params, values, gxs, gys):
     """values, gxs, gys[:n] = (f, ∂f/∂x, ∂f/∂y) at (xs, ys)[:n], as ``evaluation.surface_eval``."""
     raise NotImplementedError
@@ -98,46 +122,7 @@ def _eval_rows(surface, xs, ys, n, params, values, gxs, gys):
 @overload(_eval_rows, inline="always")
 def _eval_rows_overload(surface, xs, ys, n, params, values, gxs, gys):
     if isinstance(surface, types.Integer):
-        def builtin(surface, xs, ys, n, params, values, gxs, gys):
-            if surface == _ROSENBROCK:
-                _fill(surfaces._rosenbrock, surfaces._rosenbrock_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _HIMMELBLAU:
-                _fill(surfaces._himmelblau, surfaces._himmelblau_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _BEALE:
-                _fill(surfaces._beale, surfaces._beale_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _BOOTH:
-                _fill(surfaces._booth, surfaces._booth_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _GOLDSTEIN_PRICE:
-                _fill(surfaces._goldstein_price, surfaces._goldstein_price_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _MATYAS:
-                _fill(surfaces._matyas, surfaces._matyas_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _THREE_HUMP_CAMEL:
-                _fill(surfaces._three_hump_camel, surfaces._three_hump_camel_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _SIX_HUMP_CAMEL:
-                _fill(surfaces._six_hump_camel, surfaces._six_hump_camel_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _STYBLINSKI_TANG:
-                _fill(surfaces._styblinski_tang, surfaces._styblinski_tang_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _QUADRATIC:
-                _fill(surfaces._quadratic, surfaces._quadratic_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _SADDLE:
-                _fill(surfaces._saddle, surfaces._saddle_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            elif surface == _MONKEY_SADDLE:
-                _fill(surfaces._monkey_saddle, surfaces._monkey_saddle_grad,
-                      xs, ys, n, params, values, gxs, gys)
-            else:  # rastrigin, ackley, levi13, mccormick (and any newcomer): the chain, point by point
-                _fill_by_id(surface, xs, ys, n, params, values, gxs, gys)
-        return builtin
+        return _fill_builtin
     if isinstance(surface, types.NamedUniTuple) and surface.instance_class is FormulaFunctions:
         def formula(surface, xs, ys, n, params, values, gxs, gys):
             for j in range(n):
@@ -164,19 +149,19 @@ def _recompiled(dispatcher, **replacements):
     return njit(error_model="numpy", inline="always")(copy)
 
 
-# kernels.optimizer_step with every step function inlined into the block loop (a call per row and
-# step would cost more than an SGD step), with the vectorisable addcdiv above.
-_STEPS = {name: _recompiled(getattr(kernels, name), addcdiv=_addcdiv)
-          for name in dir(kernels) if name.endswith("_step") and name != "optimizer_step"}
-_optimizer_step = _recompiled(kernels.optimizer_step, **_STEPS)
+# engine's dispatch with every kernel of the registry's table inlined into the block loop (a call per
+# row and step would cost more than an SGD step), with the vectorisable addcdiv above.
+_optimizer_step = build_dispatch(tuple(_recompiled(kernel, addcdiv=_addcdiv) for kernel in KERNELS))
+_ADAM = KERNELS.index(kernels.adam_step)  # Adam and AdamW: the fast path below
 
 
+@keyed_to(KERNELS)  # it inlines the kernels' shared pieces
 @njit(cache=True, error_model="numpy")
 def _adam_axis(n, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, lrs, per_row_lr, hp, bias_correction1,
                bias_correction2_sqrt, fused):
     """kernels.adam_step for one coordinate of ``n`` rows; the step-count maths comes precomputed."""
-    beta1, beta2, eps, weight_decay = hp[1], hp[2], hp[3], hp[4]
-    amsgrad, maximize, decoupled = hp[5] != 0.0, hp[6] != 0.0, hp[7] != 0.0
+    beta1, beta2, eps, weight_decay = hp[0], hp[1], hp[2], hp[3]
+    amsgrad, maximize, decoupled = hp[4] != 0.0, hp[5] != 0.0, hp[6] != 0.0
     if weight_decay == 0.0 and not amsgrad and not maximize and not per_row_lr:
         step_size = lr / bias_correction1
         for j in range(n):  # the common case, kept free of branches so that it vectorises
@@ -189,12 +174,7 @@ def _adam_axis(n, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, lrs, per_row_lr
     for j in range(n):
         row_lr = lrs[j] if per_row_lr else lr
         step_size = row_lr / bias_correction1
-        gi = -g[j] if maximize else g[j]
-        if weight_decay != 0.0:
-            if decoupled:
-                p[j] = p[j] * (1.0 - row_lr * weight_decay)
-            else:
-                gi = add_scaled(gi, p[j], weight_decay, fused)
+        gi, p[j] = weight_decayed(direction(g, j, maximize), p[j], row_lr, weight_decay, decoupled, fused)
         exp_avg[j] = lerp(exp_avg[j], gi, 1.0 - beta1, fused)
         exp_avg_sq[j] = addcmul(exp_avg_sq[j] * beta2, gi, gi, 1.0 - beta2, fused)
         second_moment = exp_avg_sq[j]
@@ -205,6 +185,7 @@ def _adam_axis(n, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, lrs, per_row_lr
         p[j] = _addcdiv(p[j], exp_avg[j], denom, -step_size)
 
 
+@keyed_to((*KERNELS, *builtin_surfaces.SURFACE_FUNCTIONS))
 @njit(cache=True, error_model="numpy")
 def _run_block(first, last, surface, surface_params, kernel_id, hp_set, state_size, starts, lrs, momenta,
                momentum_slot, plateau, noise, add_noise, noise_row0, fused, escape, minima, tolerance,
@@ -239,7 +220,7 @@ def _run_block(first, last, surface, surface_params, kernel_id, hp_set, state_si
         final_x[j] = xs[j]
         final_y[j] = ys[j]
         plateau_states[j] = plateau_start(plateau)
-    adam = kernel_id == ADAM
+    adam = kernel_id == _ADAM
     moments = np.zeros((6, n if adam else 0))
     states = np.zeros((0 if adam else n, state_size))
     state = np.empty(state_size)  # one row's state, copied in and out: a view per call would cost more
@@ -286,8 +267,8 @@ def _run_block(first, last, surface, surface_params, kernel_id, hp_set, state_si
         lr = lrs[k + 1] if lrs.shape[0] > 1 else lrs[0]
         if adam:
             t = float(k + 1)  # every row of the block has taken k steps: adam_step's state[0] + 1
-            bias_correction1 = 1.0 - cpow(hp[1], t)
-            bias_correction2_sqrt = cpow(1.0 - cpow(hp[2], t), 0.5)
+            bias_correction1 = 1.0 - cpow(hp[0], t)
+            bias_correction2_sqrt = cpow(1.0 - cpow(hp[1], t), 0.5)
             _adam_axis(n, xs, gxs, moments[0], moments[2], moments[4], lr, row_lrs, has_plateau, hp,
                        bias_correction1, bias_correction2_sqrt, fused)
             _adam_axis(n, ys, gys, moments[1], moments[3], moments[5], lr, row_lrs, has_plateau, hp,
@@ -310,6 +291,7 @@ def _run_block(first, last, surface, surface_params, kernel_id, hp_set, state_si
         out_diverged_at[first + j] = stopped[j]
 
 
+@keyed_to((*KERNELS, *builtin_surfaces.SURFACE_FUNCTIONS))
 @njit(parallel=True, cache=True, error_model="numpy")
 def _explore(blocks, surface, surface_params, kernel_id, hps, state_size, starts, lrs, momenta, momentum_slot,
              plateau, noise, add_noise, noise_row0, fused, escape, minima, tolerance, total, out_xy, out_loss,
@@ -324,6 +306,7 @@ def _explore(blocks, surface, surface_params, kernel_id, hps, state_size, starts
                    out_converged, out_diverged_at)
 
 
+@keyed_to(builtin_surfaces.SURFACE_FUNCTIONS)
 @njit(parallel=True, cache=True, error_model="numpy")
 def _explore_lbfgs(rows, surface, surface_params, options, starts, steps, lrs, fused, escape, plateau, minima,
                    tolerance, out_xy, out_loss, out_converged, out_diverged_at):
@@ -549,35 +532,22 @@ class _Job:
 
 def _prepare(surface, optimizer, starts, steps, sets, schedule, noise, seed, surface_params, tolerance,
              near) -> _Job:
-    spec = get_optimizer(optimizer)
-    surf = get_surface(surface)
-    values = [spec.resolve(overrides) for overrides in sets]
-    params = surf.params_array(surface_params)
-    start_points = check_starts(starts, surf)
-    steps = check_steps(steps)
-    sigma = check_noise(noise)
-    plans = [plan_schedule(spec, resolved, steps, schedule) for resolved in values]
-    plan, resolved_schedule = plans[0]
-    if spec.closure:
-        check_closure_run(spec, sigma, plan)
-        hps = np.array([lbfgs.pack_lbfgs_options(v) for v in values])
-    else:
-        hps = np.array([spec.pack(v) for v in values])
+    run = prepare_run(surface, optimizer, sets, steps, noise, schedule, surface_params,
+                      lambda surf: check_starts(starts, surf))  # the checks simulate() makes
+    surf, values, plans, sigma = run.surface, run.values, run.plans, run.sigma
     if schedule is None:
         lrs = np.array([[v["lr"]] for v in values], dtype=np.float64)
     else:
-        lrs = np.array([p.lrs for p, _ in plans])
-    momenta, momentum_slot = np.zeros((1, 1)), -1
-    if plan.momenta is not None:
-        momenta, momentum_slot = np.array([p.momenta for p, _ in plans]), spec.slot(plan.momentum_key)
+        lrs = np.array([p.lrs for p in plans])
+    momenta = np.zeros((1, 1)) if run.momentum_slot < 0 else np.array([p.momenta for p in plans])
     xmin, xmax, ymin, ymax = surf.bounds
     tol = _positive("tolerance", tolerance, TOLERANCE_OF_DIAGONAL * math.hypot(xmax - xmin, ymax - ymin))
     radius = _positive("near", near, NEAR_TOLERANCES * tol)
     if radius < tol:
         raise SimulatorError(f"invalid near={near!r}: must be >= tolerance ({tol:g})")
-    return _Job(spec, surf, params, start_points, steps, values, hps, lrs, momenta, momentum_slot,
-                plan.plateau, resolved_schedule, sigma, _check_seed(seed, sigma), _known_minima(surf, params),
-                tol, radius)
+    return _Job(run.spec, surf, run.params, run.points, run.steps, values, run.hps, lrs, momenta,
+                run.momentum_slot, plans[0].plateau, run.schedule, sigma, _check_seed(seed, sigma),
+                _known_minima(surf, run.params), tol, radius)
 
 
 def _noise_rows(job: _Job, first: int, last: int) -> np.ndarray:

@@ -2,27 +2,38 @@
 
 Validation happens here, in Python, where values enter; the compiled loop ``_run`` then assumes
 valid input. One compiled loop serves every surface and optimizer: it dispatches on small integer
-ids, so there is one compilation (cached on disk) instead of one per surface × optimizer pair.
+ids (the optimizer's from the registry's kernel table), so there is one compilation, cached on
+disk and keyed to that table, instead of one per surface × optimizer pair.
 """
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
 from simulator import lbfgs
+from simulator.builtin_surfaces import SURFACE_FUNCTIONS
 from simulator.errors import SimulatorError
 from simulator.evaluation import check_start, check_steps, escape_box, surface_eval, surface_source
-from simulator.kernels import optimizer_step
+from simulator.kernels import build_dispatch, keyed_to
 from simulator.numerics import FUSED
-from simulator.optimizers import OptimizerSpec, get_optimizer
-from simulator.schedules import SchedulePlan, plateau_start, plateau_step, resolve_schedule, schedule_arrays
-from simulator.surfaces import Surface, get_surface
+from simulator.optimizers import KERNELS, OptimizerSpec, get_optimizer
+from simulator.plateau import plateau_start, plateau_step
+from simulator.schedules import SchedulePlan, momentum_key, resolve_schedule, schedule_arrays
+from simulator.surface import Surface
+from simulator.surfaces import get_surface
 from simulator.trajectory import CONVERGED, DIVERGED, OK, LineSearchTrials, Trajectory
 
-__all__ = ["check_closure_run", "check_noise", "escape_box", "plan_schedule", "simulate"]
+__all__ = ["RunSetup", "check_closure_run", "check_noise", "escape_box", "plan_schedule", "prepare_run",
+           "simulate"]
+
+# The registry's kernels behind one integer id (OptimizerSpec.kernel_id).
+optimizer_step = build_dispatch(KERNELS)
 
 
+@keyed_to((*KERNELS, *SURFACE_FUNCTIONS))
 @njit(cache=True, error_model="numpy")
 def _run(surface, surface_params, kernel_id, hp, state0, start, lrs, momenta, momentum_slot, plateau,
          noise, add_noise, fused, escape):
@@ -118,29 +129,22 @@ def simulate(
     ``LBFGS`` records one row per ``.step(closure)`` call, with ``traj.evals`` and ``traj.trials``,
     and stops with ``converged at step k`` where torch's LBFGS would no longer move.
     """
-    spec = get_optimizer(optimizer)
-    surf = get_surface(surface)
-    values = spec.resolve(hyperparams)
-    params = surf.params_array(surface_params)
-    start_point = check_start(surf.default_start if start is None else start, surf)
-    steps = check_steps(steps)
-    sigma = check_noise(noise)
-    plan, resolved_schedule = plan_schedule(spec, values, steps, schedule)
+    run = prepare_run(surface, optimizer, [hyperparams], steps, noise, schedule, surface_params,
+                      lambda surf: check_start(surf.default_start if start is None else start, surf))
+    spec, surf, params, steps, sigma = run.spec, run.surface, run.params, run.steps, run.sigma
+    start_point, values, plan = run.points, run.values[0], run.plans[0]
     description = {
         "surface": surf.name, "optimizer": spec.name, "hyperparams": values,
-        "label": label or spec.name, "schedule": resolved_schedule,
+        "label": label or spec.name, "schedule": run.schedule,
     }
     if spec.closure:
-        check_closure_run(spec, sigma, plan)
-        return _simulate_lbfgs(surf, params, start_point, steps, values, plan, description)
-    momenta, momentum_slot = np.zeros(1), -1
-    if plan.momenta is not None:
-        momenta, momentum_slot = plan.momenta, spec.slot(plan.momentum_key)
+        return _simulate_lbfgs(surf, params, start_point, steps, run.hps[0], plan, description)
+    momenta = np.zeros(1) if plan.momenta is None else plan.momenta
     lrs = plan.lrs.copy()
     noise_rows = _noise(sigma, seed, steps + 1)
     xy, loss, grad, state, rows = _run(
-        surface_source(surf), params, spec.kernel_id, spec.pack(values), np.zeros(spec.state_size),
-        start_point, lrs, momenta, momentum_slot, plan.plateau, noise_rows, sigma > 0.0, FUSED,
+        surface_source(surf), params, spec.kernel_id, run.hps[0].copy(), np.zeros(spec.state_size),
+        start_point, lrs, momenta, run.momentum_slot, plan.plateau, noise_rows, sigma > 0.0, FUSED,
         escape_box(surf),
     )
     _check_first_row(rows, start_point, surf)
@@ -151,13 +155,55 @@ def simulate(
     )
 
 
+@dataclass
+class RunSetup:
+    """What a run needs, checked and derived once, for simulate() (one hyperparameter set, one start)
+    and simulate_many() / sweep() (P sets, M starts) alike."""
+
+    spec: OptimizerSpec
+    surface: Surface
+    params: np.ndarray  # the surface's parameters
+    points: np.ndarray  # what ``check_points`` returned: the start (2,) or the starts (M, 2)
+    steps: int
+    sigma: float  # gradient noise
+    values: list  # the resolved hyperparameters of each set
+    plans: list  # the SchedulePlan of each set (its lr and cycled momentum per step)
+    schedule: tuple | None  # the resolved schedule, None for a constant lr
+    hps: np.ndarray  # (P, H): each set packed for the kernel (LBFGS: its options vector)
+    momentum_slot: int  # the hp slot a cycled momentum is written into, or -1
+
+
+def prepare_run(surface, optimizer, hyperparam_sets, steps, noise, schedule, surface_params,
+                check_points: Callable[[Surface], np.ndarray]) -> RunSetup:
+    """Check every argument where it enters, in the order a person reads them; SimulatorError names
+    the first bad one. ``check_points(surface)`` checks the start(s) against the chosen surface."""
+    spec = get_optimizer(optimizer)
+    surf = get_surface(surface)
+    values = [spec.resolve(overrides) for overrides in hyperparam_sets]
+    params = surf.params_array(surface_params)
+    points = check_points(surf)
+    steps = check_steps(steps)
+    sigma = check_noise(noise)
+    planned = [plan_schedule(spec, resolved, steps, schedule) for resolved in values]
+    plans = [plan for plan, _ in planned]
+    if spec.closure:
+        check_closure_run(spec, sigma, plans[0])
+        hps = np.array([lbfgs.pack_lbfgs_options(v) for v in values])
+    else:
+        hps = np.array([spec.pack(v) for v in values])
+    momentum_slot = -1 if plans[0].momenta is None else spec.slot(plans[0].momentum_key)
+    return RunSetup(spec, surf, params, points, steps, sigma, values, plans, planned[0][1], hps,
+                    momentum_slot)
+
+
 def plan_schedule(spec: OptimizerSpec, values: dict, steps: int,
                   schedule) -> tuple[SchedulePlan, tuple | None]:
     """The lr (and cycled momentum) of every step, and the resolved schedule (None: a constant lr)."""
     if schedule is None:
         return SchedulePlan(np.full(steps + 1, values["lr"], dtype=np.float64), None, None, np.zeros(0)), None
     resolved = resolve_schedule(schedule, steps)
-    return schedule_arrays(resolved, spec, values, steps), resolved
+    plan = schedule_arrays(resolved, momentum_key(spec.hyperparam_names), values, steps, spec.name)
+    return plan, resolved
 
 
 def check_closure_run(spec: OptimizerSpec, sigma: float, plan: SchedulePlan) -> None:
@@ -178,12 +224,12 @@ def _check_first_row(rows: int, start_point: np.ndarray, surf: Surface) -> None:
         )
 
 
-def _simulate_lbfgs(surf: Surface, params, start_point, steps: int, values: dict, plan: SchedulePlan,
+def _simulate_lbfgs(surf: Surface, params, start_point, steps: int, options: np.ndarray, plan: SchedulePlan,
                     description: dict) -> Trajectory:
     lrs = plan.lrs.copy()
     (xy, loss, grad, state, evals, trial_xy, trial_loss, trial_offset, trial_count, rows, status,
-     event) = lbfgs.run_lbfgs(surface_source(surf), params, start_point, steps, lrs,
-                              lbfgs.pack_lbfgs_options(values), FUSED, escape_box(surf), plan.plateau)
+     event) = lbfgs.run_lbfgs(surface_source(surf), params, start_point, steps, lrs, options, FUSED,
+                              escape_box(surf), plan.plateau)
     _check_first_row(rows, start_point, surf)
     return Trajectory(
         xy=xy, loss=loss, grad=grad, lr=lrs[:rows].copy(), state=state, state_names=lbfgs.STATE_NAMES,

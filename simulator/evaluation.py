@@ -17,8 +17,9 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from simulator.builtin_surfaces import surface_grad, surface_value
 from simulator.errors import SimulatorError
-from simulator.surfaces import Surface, surface_grad, surface_value
+from simulator.surface import Surface
 
 # A point this many view-widths from the view's centre has left for good: the run is diverging
 # even while its numbers are still finite.

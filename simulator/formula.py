@@ -44,7 +44,7 @@ from sympy.core.parameters import distribute
 from simulator.errors import SimulatorError
 from simulator.evaluation import FormulaFunctions
 from simulator.numerics import sign
-from simulator.surfaces import Surface
+from simulator.surface import Surface
 from simulator.values import shown as shown_value
 
 PREFIX = "expr:"
@@ -431,13 +431,10 @@ class FormulaSurface(Surface):
         # compiled functions do not pickle; the name rebuilds the surface (from the cache if warm)
         return (formula_surface, (self.name,))
 
-    def grid(self, xs, ys, params=None) -> np.ndarray:
-        xs = np.ascontiguousarray(xs, dtype=np.float64)
-        ys = np.ascontiguousarray(ys, dtype=np.float64)
-        if xs.ndim != 1 or ys.ndim != 1:
-            raise SimulatorError("grid needs 1-D arrays of x and y coordinates")
-        self._params(params)  # refuses parameters: a formula has none
-        return _grid(self.functions, xs, ys)
+
+def _grid_without_params(functions, xs, ys, params) -> np.ndarray:
+    # Surface.grid has already refused any parameter: a formula has none
+    return _grid(functions, xs, ys)
 
 
 # The largest |bound| and the smallest width a formula's view may have: the map squares
@@ -533,6 +530,7 @@ def _surface(canonical: str, bounds: tuple[float, float, float, float]) -> Formu
         default_start=_default_start(functions, bounds),
         value_fn=functools.partial(_value, functions),
         grad_fn=functools.partial(_grad, functions),
+        grid_fn=functools.partial(_grid_without_params, functions),
         functions=functions,
         expr=compiled.expr,
         gradient=compiled.grad,

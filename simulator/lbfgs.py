@@ -44,17 +44,16 @@ step, torch's arithmetic runs as in torch: trial points may be far away or non-f
 """
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from simulator.errors import SimulatorError
-from simulator.evaluation import check_start, check_steps, escape_box, surface_eval, surface_source
-from simulator.hyperparams import CHOICE, FLOAT, INT, HyperParam
-from simulator.numerics import FUSED, add_scaled
-from simulator.schedules import plateau_start, plateau_step
-from simulator.surfaces import Surface, get_surface
+from simulator.builtin_surfaces import SURFACE_FUNCTIONS
+from simulator.evaluation import surface_eval
+from simulator.kernels import keyed_to
+from simulator.numerics import add_scaled
+from simulator.params import CHOICE, FLOAT, INT, Param, coerce_given
+from simulator.plateau import plateau_start, plateau_step
 
 NAME = "LBFGS"
 
@@ -65,60 +64,36 @@ LINE_SEARCH_CHOICES = (None, STRONG_WOLFE)
 MAX_COUNT = 1_000_000  # simulator limit on max_iter, max_eval, history_size (torch has none)
 
 
-@dataclass(frozen=True)
-class LBFGSOption(HyperParam):
-    """A HyperParam with the two kinds LBFGS needs besides floats.
-
-    ``kind`` is FLOAT, INT (whole numbers; ``minimum``/``maximum`` apply) or CHOICE (one of
-    ``choices``; ``None`` stands for Python's None, shown as "none"). ``none_allowed``: ``None`` is
-    a valid value with the meaning ``none_means`` (max_eval=None -> max_iter*5//4).
-    """
-
-    choices: tuple = ()
-    none_allowed: bool = False
-    none_means: str = ""
-
-    def range_text(self) -> str:
-        if self.kind == CHOICE:
-            return "one of " + ", ".join("none" if c is None else c for c in self.choices)
-        text = super().range_text()
-        if self.kind == INT:
-            text = "a whole number " + text
-        if self.none_allowed:
-            text += f", or none ({self.none_means})"
-        return text
-
-
-LBFGS_OPTIONS: tuple[LBFGSOption, ...] = (
-    LBFGSOption(
+LBFGS_OPTIONS: tuple[Param, ...] = (
+    Param(
         "lr", 1, "step length of every inner iteration (first one: min(1, 1/|g|₁)·lr); "
         "with strong_wolfe, the line search's first trial step",
         kind=FLOAT, minimum=0.0, scale="log", typical=(1e-4, 10.0),
         torch_error="Invalid learning rate: {value}",
     ),
-    LBFGSOption(
+    Param(
         "max_iter", 20, "inner iterations per .step() call", kind=INT, minimum=1,
         maximum=MAX_COUNT, typical=(1, 100),
     ),
-    LBFGSOption(
+    Param(
         "max_eval", None, "closure evaluations per .step() call before it stops iterating",
         kind=INT, minimum=1, maximum=MAX_COUNT, typical=(1, 125), none_allowed=True,
         none_means="max_iter*5//4",
     ),
-    LBFGSOption(
+    Param(
         "tolerance_grad", 1e-7, "stop when every gradient component is at most this (in size)",
         kind=FLOAT, minimum=0.0, scale="log", typical=(1e-12, 1e-2),
     ),
-    LBFGSOption(
+    Param(
         "tolerance_change", 1e-9,
         "stop when the step, the loss change or the directional derivative is below this",
         kind=FLOAT, minimum=0.0, scale="log", typical=(1e-15, 1e-3),
     ),
-    LBFGSOption(
+    Param(
         "history_size", 100, "number of past (step, gradient change) pairs kept", kind=INT,
         minimum=1, maximum=MAX_COUNT, typical=(1, 100),
     ),
-    LBFGSOption(
+    Param(
         "line_search_fn", None, "none: fixed steps of lr; strong_wolfe: a line search per iteration",
         kind=CHOICE, choices=LINE_SEARCH_CHOICES,
         torch_error="only 'strong_wolfe' is supported",
@@ -128,56 +103,6 @@ LBFGS_OPTIONS: tuple[LBFGSOption, ...] = (
 # What the options vector of run_lbfgs holds, in order (max_eval resolved, line search as 0/1).
 OPTION_SLOTS = ("max_iter", "max_eval", "tolerance_grad", "tolerance_change", "history_size",
                 "line_search_fn")
-
-
-def lbfgs_option(name: str) -> LBFGSOption:
-    for option in LBFGS_OPTIONS:
-        if option.name == name:
-            return option
-    raise SimulatorError(
-        f"{NAME} has no hyperparameter '{name}'; valid: {', '.join(o.name for o in LBFGS_OPTIONS)}"
-    )
-
-
-def _refuse(option: LBFGSOption, raw, why: str) -> None:
-    if isinstance(raw, np.generic):  # a NumPy number reads as the plain number, not np.float32(-3.5)
-        raw = raw.item()
-    shown = "none" if raw is None else (f"{raw:g}" if isinstance(raw, float) else repr(raw))
-    message = f"{NAME}: invalid {option.name}={shown}: {why}"
-    if option.torch_error:
-        message += f" (torch: {option.torch_error.format(value=raw)})"
-    raise SimulatorError(message)
-
-
-def _coerce_option(option: LBFGSOption, raw):
-    if raw is None and option.none_allowed:
-        return None
-    if option.kind == CHOICE:
-        value = raw
-        if isinstance(raw, str) and raw.strip().lower() in ("none", ""):
-            value = None
-        elif isinstance(raw, str):
-            value = raw.strip()
-        if value not in option.choices:
-            _refuse(option, raw, f"must be {option.range_text()}")
-        return value
-    if isinstance(raw, bool) or not isinstance(raw, int | float | np.integer | np.floating):
-        _refuse(option, raw, f"expected {option.range_text()}")
-    try:
-        finite = math.isfinite(float(raw))
-    except OverflowError:  # an integer beyond the largest float
-        finite = False
-    if not finite:
-        _refuse(option, raw, "must be a finite number")
-    if option.kind == INT:
-        if not float(raw).is_integer():
-            _refuse(option, raw, f"expected {option.range_text()}")
-        value = int(raw)
-    else:
-        value = float(raw)
-    if not option.in_range(value):
-        _refuse(option, raw, f"must be {option.range_text()}")
-    return value
 
 
 def resolve_lbfgs_options(options: dict | None = None) -> dict:
@@ -190,15 +115,17 @@ def resolve_lbfgs_options(options: dict | None = None) -> dict:
     torch uses ints, negative tolerances, and counts above :data:`MAX_COUNT`. The result has
     max_eval resolved (None -> max_iter*5//4, as torch stores it in ``param_groups``).
     """
-    if options is not None and not isinstance(options, dict):
-        raise SimulatorError(f"{NAME}: hyperparameters must be a mapping of names to values, got {options!r}")
     values = {o.name: o.default for o in LBFGS_OPTIONS}
-    for name, raw in (options or {}).items():
-        values[lbfgs_option(name).name] = _coerce_option(lbfgs_option(name), raw)
+    values.update(coerce_given(LBFGS_OPTIONS, options, NAME))
+    complete_options(values)
+    return values
+
+
+def complete_options(values: dict) -> None:
+    """Checked ``values`` as torch stores them in ``param_groups``: max_eval None -> max_iter*5//4."""
     values["lr"] = float(values["lr"])
     if values["max_eval"] is None:
         values["max_eval"] = values["max_iter"] * 5 // 4  # >= 1 since max_iter >= 1
-    return values
 
 
 def pack_lbfgs_options(values: dict) -> np.ndarray:
@@ -212,7 +139,6 @@ def pack_lbfgs_options(values: dict) -> np.ndarray:
 # ---- compiled kernel ------------------------------------------------------------------------
 
 OK, DIVERGED, CONVERGED = 0, 1, 2
-STATUS_NAMES = ("ok", "diverged", "converged")
 # One column per row: torch's state after the row's .step() (0 where torch has None: row 0).
 STATE_NAMES = ("n_iter", "func_evals", "t", "H_diag", "d_x", "d_y", "history")
 _STATE_SIZE = 7
@@ -251,6 +177,7 @@ def _dot(a0, a1, b0, b1):
     return a0 * b0 + a1 * b1
 
 
+@keyed_to(SURFACE_FUNCTIONS)  # it evaluates the built-in surfaces, as do the callers marked so
 @njit(cache=True, error_model="numpy")
 def _closure(surface, params, x, y, trial_xy, trial_loss, ints):
     """The closure: loss and gradient at (x, y), the point recorded as a trial point."""
@@ -300,6 +227,7 @@ def _cubic_interpolate(x1, x1_tensor, f1, g1, x2, x2_tensor, f2, g2, has_bounds,
     return (xmin_bound + xmax_bound) / 2.0, xmin_tensor or xmax_tensor
 
 
+@keyed_to(SURFACE_FUNCTIONS)
 @njit(cache=True, error_model="numpy")
 def _strong_wolfe(surface, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gtd, max_ls, fused,
                   trial_xy, trial_loss, ints):
@@ -440,6 +368,7 @@ def _strong_wolfe(surface, params, x0, x1, t, t_tensor, d0, d1, f, g0, g1, gtd, 
     return b_f[low], b_g[low, 0], b_g[low, 1], b_t[low], ls_func_evals
 
 
+@keyed_to(SURFACE_FUNCTIONS)
 @njit(cache=True, error_model="numpy")
 def _lbfgs_step(surface, params, p, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
                 strong_wolfe, fused, d, prev_g, floats, ints, old_dirs, old_stps, ro, al,
@@ -563,6 +492,7 @@ def _row_ok(x, y, escape):
     return abs(x - escape[0]) <= escape[2] and abs(y - escape[1]) <= escape[2]  # False for NaN
 
 
+@keyed_to(SURFACE_FUNCTIONS)
 @njit(cache=True, error_model="numpy")
 def run_lbfgs(surface, surface_params, start, steps, lrs, options_vector, fused, escape, plateau):
     """``steps`` calls of torch's ``LBFGS.step(closure)`` from ``start``; ``lrs[k]`` is step k's lr.
@@ -666,71 +596,3 @@ def run_lbfgs(surface, surface_params, start, steps, lrs, options_vector, fused,
     used = ints[_TRIALS]
     return (xy[:rows], loss[:rows], grad[:rows], state[:rows], evals[:rows], trial_xy[:used].copy(),
             trial_loss[:used].copy(), trial_offset[:rows], trial_count[:rows], rows, status, event)
-
-
-# ---- Python entry point ---------------------------------------------------------------------
-
-
-def _check_lrs(lrs, steps: int, default: float) -> np.ndarray:
-    if lrs is None:
-        return np.full(steps + 1, default, dtype=np.float64)
-    try:
-        arr = np.array(lrs, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise SimulatorError(f"{NAME}: invalid lrs: expected {steps + 1} numbers") from None
-    if arr.shape != (steps + 1,):
-        raise SimulatorError(f"{NAME}: invalid lrs: expected {steps + 1} numbers (steps + 1), got {arr.size}")
-    if not (np.all(np.isfinite(arr)) and np.all(arr >= 0.0)):
-        raise SimulatorError(f"{NAME}: invalid lrs: every lr must be a finite number >= 0")
-    return arr
-
-
-def simulate_lbfgs(surface, start=None, steps=20, options=None, surface_params=None, *, lrs=None,
-                   plateau=None) -> dict:
-    """Run torch's LBFGS (``options``: its constructor arguments) for ``steps`` ``.step()`` calls.
-
-    ``surface``: a name or a :class:`~simulator.surfaces.Surface`; ``start`` None -> its default
-    start; ``surface_params``: overrides of the surface's parameters; ``lrs``: optional per-row
-    learning rates (length steps + 1, ``lrs[k]`` used by step k, e.g. from an lr schedule),
-    default ``options['lr']`` throughout; ``plateau``: a ReduceLROnPlateau vector
-    (``schedules.plateau_vector``) that lowers them as the loss stalls. Bad input raises
-    SimulatorError.
-
-    Returns a dict: ``xy`` (R, 2), ``loss`` (R,), ``grad`` (R, 2), ``lr`` (R,), ``state`` (R, 7)
-    with ``state_names`` (torch's state after each step: n_iter, func_evals, t, H_diag, d_x,
-    d_y, history length; zeros in row 0), ``evals`` (R,) int closure calls per step (row 0: 0),
-    ``trial_xy`` (E, 2) / ``trial_loss`` (E,) every point the closure was evaluated at, with
-    ``trial_offset``/``trial_count`` (R,) int per row (step k's points, the first being row
-    k-1's point; line-search trials can lie far outside the view or be non-finite: filter before
-    drawing), ``status`` ("ok", "diverged",
-    "converged"), ``diverged_at`` / ``converged_at`` (int or None), ``message``, ``hyperparams``
-    (the resolved options), ``surface`` and ``optimizer`` names.
-    """
-    surf = surface if isinstance(surface, Surface) else get_surface(surface)
-    values = resolve_lbfgs_options(options)
-    params = surf.params_array(surface_params)
-    start_point = check_start(surf.default_start if start is None else start, surf)
-    steps = check_steps(steps)
-    lr_rows = _check_lrs(lrs, steps, values["lr"])
-    (xy, loss, grad, state, evals, trial_xy, trial_loss, trial_offset, trial_count, rows, status,
-     event) = run_lbfgs(surface_source(surf), params, start_point, steps, lr_rows, pack_lbfgs_options(values),
-                        FUSED, escape_box(surf), np.zeros(0) if plateau is None else plateau)
-    if rows == 0:
-        raise SimulatorError(
-            f"invalid start {tuple(start_point)}: the loss or gradient of {surf.name} is not finite there"
-        )
-    status_name = STATUS_NAMES[status]
-    if status == DIVERGED:
-        message = f"diverged at step {event}"
-    elif status == CONVERGED:
-        message = f"converged at step {event}"
-    else:
-        message = f"completed {rows - 1} steps"
-    return {
-        "xy": xy, "loss": loss, "grad": grad, "lr": lr_rows[:rows].copy(), "state": state,
-        "state_names": STATE_NAMES, "evals": evals, "trial_xy": trial_xy, "trial_loss": trial_loss,
-        "trial_offset": trial_offset, "trial_count": trial_count, "status": status_name,
-        "diverged_at": event if status == DIVERGED else None,
-        "converged_at": event if status == CONVERGED else None, "message": message,
-        "hyperparams": values, "surface": surf.name, "optimizer": NAME,
-    }

@@ -53,7 +53,9 @@ def _many_formula() -> None:
 
 
 # What each compiled family is, as a person reads it, and the call that compiles it. Every
-# optimizer and built-in surface shares one compiled loop (they dispatch on integer ids).
+# optimizer and built-in surface shares one compiled loop (they dispatch on integer ids); the
+# cached loops are keyed to the kernel table (kernels.keyed_to), so an added or edited kernel
+# recompiles them here instead of loading a loop that lacks it.
 KERNEL_FAMILIES: tuple[tuple[str, Callable[[], None]], ...] = (
     ("every optimizer on the built-in surfaces", _loop),
     ("L-BFGS", _lbfgs),

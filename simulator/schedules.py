@@ -6,30 +6,40 @@ the same recursive forms, the same construction side effects (``initial_lr``, mo
 construction) and SequentialLR's undo-and-restart dance, so the sequences agree bit for bit.
 Everything except ReduceLROnPlateau depends on the step count only and is computed ahead of the
 run (``schedule_arrays``); ReduceLROnPlateau watches the loss, so the compiled loops run it
-(``plateau_step``) with the loss at the point each step reaches.
+(``simulator.plateau``) with the loss at the point each step reaches.
 
 Momentum cycling (CyclicLR, OneCycleLR): torch writes ``betas[0]`` for optimizers that have betas
-and ``momentum`` otherwise; the arrays carry it per step and the engine writes it into the
-optimizer's hyperparameter slot before each step.
+and ``momentum`` otherwise (:func:`momentum_key`); the arrays carry it per step and the engine
+writes it into the optimizer's hyperparameter slot before each step. Schedules know an optimizer
+only by that key and its name (for messages): this module imports no optimizer registry.
+
+A linear warm-up in front of a schedule is spelled once, here (:func:`join_warmup`,
+:func:`split_warmup`): the CLI's ``--warmup``, the Simulator tab's editor and the training
+engine's ``warmup_steps`` all build the same schedule.
 """
 
 import math
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from simulator.errors import SimulatorError
-from simulator.hyperparams import BOOL, CHOICE, FLOAT, INT, HyperParam
-from simulator.values import is_finite_number
-
-if TYPE_CHECKING:  # optimizers imports lbfgs, which imports this module
-    from simulator.optimizers import OptimizerSpec
-
-INT_LIST, SCHEDULE_LIST = "int_list", "schedule_list"
+from simulator.params import (
+    BOOL,
+    CHOICE,
+    FLOAT,
+    INT,
+    INT_LIST,
+    SCHEDULE_LIST,
+    Param,
+    Resolved,
+    coerce_given,
+    find_param,
+)
+from simulator.plateau import ReduceLROnPlateau
 
 
 class _Group(dict):
@@ -335,170 +345,59 @@ class SequentialLR:
             scheduler.step()
 
 
-# ---- ReduceLROnPlateau: run inside the compiled loops -----------------------------------------
-# torch's ReduceLROnPlateau.step(metrics) with the loss each step reaches; its parameters travel as
-# a float vector (plateau_vector) and its state (best, bad steps, cooldown counter) as another.
-(_PLATEAU_MODE_MAX, _PLATEAU_ABSOLUTE, _PLATEAU_THRESHOLD, _PLATEAU_FACTOR, _PLATEAU_PATIENCE,
- _PLATEAU_COOLDOWN, _PLATEAU_MIN_LR, _PLATEAU_EPS) = range(8)
-_PLATEAU_BEST, _PLATEAU_BAD_STEPS, _PLATEAU_COOLDOWN_LEFT = range(3)
-
-
-class ReduceLROnPlateau:
-    """Holds the resolved parameters; ``plateau_step`` does torch's arithmetic in compiled code."""
-
-    def __init__(self, group, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
-        self.vector = np.array([
-            1.0 if mode == "max" else 0.0, 1.0 if threshold_mode == "abs" else 0.0, threshold, factor,
-            patience, cooldown, min_lr, eps,
-        ], dtype=np.float64)
-
-
-@njit(cache=True, error_model="numpy")
-def plateau_start(vector):
-    """A fresh state for ``vector`` (empty vector: no plateau; the state is then unused)."""
-    state = np.zeros(3)
-    if vector.shape[0] > 0:
-        state[_PLATEAU_BEST] = -np.inf if vector[_PLATEAU_MODE_MAX] != 0.0 else np.inf  # torch's mode_worse
-    return state
-
-
-@njit(cache=True, error_model="numpy")
-def plateau_step(vector, state, metric, lr):
-    """torch's ``ReduceLROnPlateau.step(metric)`` for one param group whose lr is ``lr``; the new lr."""
-    best, threshold = state[_PLATEAU_BEST], vector[_PLATEAU_THRESHOLD]
-    if vector[_PLATEAU_MODE_MAX] == 0.0:
-        better = metric < (best - threshold if vector[_PLATEAU_ABSOLUTE] != 0.0 else best * (1.0 - threshold))
-    else:
-        better = metric > (best + threshold if vector[_PLATEAU_ABSOLUTE] != 0.0 else best * (threshold + 1.0))
-    if better:
-        state[_PLATEAU_BEST] = metric
-        state[_PLATEAU_BAD_STEPS] = 0.0
-    else:
-        state[_PLATEAU_BAD_STEPS] += 1.0
-    if state[_PLATEAU_COOLDOWN_LEFT] > 0.0:
-        state[_PLATEAU_COOLDOWN_LEFT] -= 1.0
-        state[_PLATEAU_BAD_STEPS] = 0.0  # bad steps in cooldown are ignored
-    if state[_PLATEAU_BAD_STEPS] > vector[_PLATEAU_PATIENCE]:
-        scaled, floor = lr * vector[_PLATEAU_FACTOR], vector[_PLATEAU_MIN_LR]
-        new_lr = floor if floor > scaled else scaled  # Python's max(lr * factor, min_lr)
-        if lr - new_lr > vector[_PLATEAU_EPS]:
-            lr = new_lr
-        state[_PLATEAU_COOLDOWN_LEFT] = vector[_PLATEAU_COOLDOWN]
-        state[_PLATEAU_BAD_STEPS] = 0.0
-    return lr
-
-
 # ---- the registry ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScheduleParam(HyperParam):
-    """A scheduler argument: a HyperParam that may also be an int, a choice or a list."""
-
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    may_be_none: bool = False
 
 
 @dataclass(frozen=True)
 class ScheduleSpec:
     name: str
     summary: str
-    params: tuple[ScheduleParam, ...]
+    params: tuple[Param, ...]
     build: type
 
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
-    def param(self, name: str) -> ScheduleParam:
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise SimulatorError(f"{self.name} has no parameter '{name}'; valid: {', '.join(self.param_names)}")
+    def param(self, name: str) -> Param:
+        return find_param(self.params, name, self.name, "parameter")
 
-    def resolve(self, overrides: dict | None, steps: int | None = None) -> dict:
-        """Defaults merged with ``overrides`` and checked; raises SimulatorError naming the key."""
-        overrides = dict(overrides or {})
-        values = {}
-        for p in self.params:
-            if p.name in overrides:
-                values[p.name] = _coerce_param(self, p, overrides.pop(p.name))
-            elif p.required:
-                raise SimulatorError(f"{self.name}: missing required parameter '{p.name}'")
-            else:
-                values[p.name] = p.default
-        for name in overrides:
-            self.param(name)  # raises: unknown parameter
+    def check(self, overrides: dict | None, steps: int | None = None) -> Resolved:
+        """``overrides`` coerced and checked, with the complete values they resolve to; raises
+        SimulatorError carrying the culprit. A Resolved of this schedule (for these ``steps``, where
+        they matter) is returned as it is: values are checked once, where they enter."""
+        if isinstance(overrides, Resolved) and overrides.matches(self.name, steps):
+            return overrides
+        given = coerce_given(self.params, overrides, self.name, "parameter")
+        values = {p.name: given.get(p.name, p.default) for p in self.params}
+        depends_on_steps = None
         if self.name == "OneCycleLR" and values["total_steps"] is None and values["epochs"] is None:
-            values["total_steps"] = steps  # a simulated run is one epoch of `steps` steps
+            values["total_steps"] = depends_on_steps = steps  # a simulated run is one epoch of `steps` steps
         _CROSS_CHECKS.get(self.name, lambda spec, v: None)(self, values)
-        return values
+        return Resolved(given, values, self.name, depends_on_steps)
+
+    def resolve(self, overrides: dict | None, steps: int | None = None) -> Resolved:
+        """Defaults merged with ``overrides`` and checked; raises SimulatorError naming the key. The
+        result is itself a Resolved (of the complete values): handed back, it is not checked again."""
+        return self.check(overrides, steps).completed()
 
 
-def _refuse(spec, name, value, why):
-    raise SimulatorError(f"{spec.name}: invalid {name}={_show(value)}: {why}")
+def _refuse(spec: ScheduleSpec, name: str, value, why: str):
+    spec.param(name).refuse(spec.name, value, why)
 
 
-def _show(value):
-    if isinstance(value, list | tuple):
-        return ",".join(_show(v) for v in value)
-    return "none" if value is None else str(value)
-
-
-def _coerce_param(spec: ScheduleSpec, p: ScheduleParam, raw):
-    if raw is None and (p.may_be_none or p.default is None):
-        return None
-    if p.kind == BOOL:
-        if isinstance(raw, bool):
-            return raw
-        _refuse(spec, p.name, raw, "expected true or false")
-    if p.kind == CHOICE:
-        if isinstance(raw, str) and raw.lower() in p.choices:
-            return raw.lower()
-        _refuse(spec, p.name, raw, f"expected one of {', '.join(p.choices)}")
-    if p.kind == INT_LIST:
-        items = raw if isinstance(raw, list | tuple) else [raw]
-        return [_coerce_int(spec, p, item, check_range=False) for item in items]
-    if p.kind == SCHEDULE_LIST:
-        return _coerce_schedule_list(spec, p, raw)
-    if p.kind == INT:
-        return _coerce_int(spec, p, raw)
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not is_finite_number(raw):
-        _refuse(spec, p.name, raw, "expected a finite number")
-    if not p.in_range(float(raw)):
-        torch_text = f" (torch: {p.torch_error})" if p.torch_error else ""
-        _refuse(spec, p.name, raw, f"must be {p.range_text()}{torch_text}")
-    return float(raw)
-
-
-def _coerce_int(spec, p, raw, check_range=True):
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        _refuse(spec, p.name, raw, "expected a whole number")
-    if check_range and not p.in_range(raw):
-        _refuse(spec, p.name, raw, f"must be {p.range_text()}")
-    return raw
-
-
-def _coerce_schedule_list(spec, p, raw):
-    if not isinstance(raw, list | tuple) or not raw:
-        _refuse(spec, p.name, raw, "expected a list of (name, parameters) schedules")
-    resolved = []
-    for item in raw:
-        if isinstance(item, str):
-            name, params = item, {}
-        elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict | None):
-            name, params = item
-        else:  # a file can hold anything here; say what a schedule looks like
-            _refuse(spec, p.name, item, "expected a schedule name or (name, parameters)")
-        inner = get_schedule(name)
-        if inner.name in ("SequentialLR", "ReduceLROnPlateau"):
-            _refuse(spec, p.name, name, f"{inner.name} cannot be nested in SequentialLR")
-        resolved.append((inner.name, inner.resolve(params)))
-    return resolved
+def _resolve_inner(param: Param, owner: str, item) -> tuple[str, dict]:
+    """One item of SequentialLR's schedulers: a name or (name, parameters), resolved."""
+    if isinstance(item, str):
+        name, params = item, {}
+    elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict | None):
+        name, params = item
+    else:  # a file can hold anything here; say what a schedule looks like
+        param.refuse(owner, item, "expected a schedule name or (name, parameters)")
+    inner = get_schedule(name)
+    if inner.name in ("SequentialLR", "ReduceLROnPlateau"):
+        param.refuse(owner, name, f"{inner.name} cannot be nested in SequentialLR")
+    return inner.name, inner.resolve(params)
 
 
 def _check_sequential(spec, values):
@@ -520,8 +419,8 @@ def _check_one_cycle(spec, values):
 _CROSS_CHECKS = {"SequentialLR": _check_sequential, "CyclicLR": _check_cyclic, "OneCycleLR": _check_one_cycle}
 
 
-def _p(name, default, help_text, kind=FLOAT, **options) -> ScheduleParam:
-    return ScheduleParam(name, default, help_text, kind=kind, **options)
+def _p(name, default, help_text, kind=FLOAT, **options) -> Param:
+    return Param(name, default, help_text, kind=kind, **options)
 
 
 _POSITIVE_INT = {"kind": INT, "minimum": 1}
@@ -568,7 +467,7 @@ _SPECS = (
         _p("base_lr", None, "lower lr of the cycle", required=True, minimum=0.0, scale="log"),
         _p("max_lr", None, "upper lr of the cycle", required=True, minimum=0.0, scale="log"),
         _p("step_size_up", 2000, "steps rising", **_POSITIVE_INT),
-        _p("step_size_down", None, "steps falling (none = step_size_up)", kind=INT, may_be_none=True),
+        _p("step_size_down", None, "steps falling (none = step_size_up)", kind=INT, none_allowed=True),
         _p("mode", "triangular", "cycle shape", CHOICE, choices=("triangular", "triangular2", "exp_range")),
         _p("gamma", 1.0, "exp_range decay per step", typical=(0.9, 1.0)),
         *_MOMENTUM_CYCLING,
@@ -578,11 +477,11 @@ _SPECS = (
     ScheduleSpec("OneCycleLR", "warm up to max_lr, then anneal far below the start (1cycle)", (
         _p("max_lr", None, "peak lr", required=True, minimum=0.0, scale="log"),
         _p("total_steps", None, "length of the cycle (none = the run's steps)", kind=INT, minimum=1,
-           may_be_none=True),
+           none_allowed=True),
         _p("epochs", None, "with steps_per_epoch, instead of total_steps", kind=INT, minimum=1,
-           may_be_none=True),
+           none_allowed=True),
         _p("steps_per_epoch", None, "with epochs, instead of total_steps", kind=INT, minimum=1,
-           may_be_none=True),
+           none_allowed=True),
         _p("pct_start", 0.3, "fraction of the cycle spent rising", **_FACTOR),
         _p("anneal_strategy", "cos", "shape of the ramps", CHOICE, choices=("cos", "linear")),
         *_MOMENTUM_CYCLING,
@@ -610,7 +509,8 @@ _SPECS = (
         _p("eps", 1e-8, "reductions smaller than this are skipped", minimum=0.0, scale="log"),
     ), ReduceLROnPlateau),
     ScheduleSpec("SequentialLR", "schedules one after another, switching at milestones", (
-        _p("schedulers", None, "list of (name, parameters)", SCHEDULE_LIST, required=True),
+        _p("schedulers", None, "list of (name, parameters)", SCHEDULE_LIST, required=True,
+           resolve_item=_resolve_inner),
         _p("milestones", None, "steps at which to switch", INT_LIST, required=True),
     ), SequentialLR),
 )
@@ -624,23 +524,27 @@ def get_schedule(name) -> ScheduleSpec:
         for spec in _SPECS:
             if spec.name.lower() == name.strip().lower():
                 return spec
-    raise SimulatorError(f"unknown schedule '{name}'; choose from: {', '.join(SCHEDULES)}")
+    raise SimulatorError(f"unknown schedule '{name}'; choose from: {', '.join(SCHEDULES)}", param="schedule",
+                         value=name)
 
 
-def _momentum_key(optimizer: "OptimizerSpec") -> str | None:
-    names = optimizer.hyperparam_names
+def momentum_key(hyperparam_names) -> str | None:
+    """What CyclicLR and OneCycleLR cycle in an optimizer with these hyperparameters, as torch picks
+    it: "betas" (its first element) where there are betas, else "momentum", else None (nothing)."""
+    names = tuple(hyperparam_names)
     return "betas" if "betas" in names else "momentum" if "momentum" in names else None
 
 
-def _build(spec: ScheduleSpec, values: dict, group: _Group, optimizer: "OptimizerSpec"):
+def _build(spec: ScheduleSpec, values: dict, group: _Group, key: str | None, optimizer_name: str):
     if spec.name == "SequentialLR":
         inner = [
-            _build(get_schedule(name), params, group, optimizer) for name, params in values["schedulers"]
+            _build(get_schedule(name), params, group, key, optimizer_name)
+            for name, params in values["schedulers"]
         ]
         return SequentialLR(group, inner, values["milestones"])
-    if values.get("cycle_momentum") and _momentum_key(optimizer) is None:
+    if values.get("cycle_momentum") and key is None:
         _refuse(spec, "cycle_momentum", True,
-                f"{optimizer.name} has neither momentum nor betas; set cycle_momentum=false")
+                f"{optimizer_name} has neither momentum nor betas; set cycle_momentum=false")
     return spec.build(group, **values)
 
 
@@ -668,26 +572,31 @@ def resolve_schedule(schedule, steps: int) -> tuple[str, dict]:
             name, params = schedule
         except (TypeError, ValueError):
             raise SimulatorError(
-                f"invalid schedule {schedule!r}: expected a name or (name, parameters)"
+                f"invalid schedule {schedule!r}: expected a name or (name, parameters)",
+                param="schedule", value=schedule,
             ) from None
     if params is not None and not isinstance(params, dict):
-        raise SimulatorError(f"invalid schedule parameters {params!r}: expected a mapping of names to values")
+        raise SimulatorError(f"invalid schedule parameters {params!r}: expected a mapping of names to values",
+                             param="schedule", value=params)
     spec = get_schedule(name)
     return spec.name, spec.resolve(params, steps)
 
 
-def schedule_arrays(schedule, optimizer: "OptimizerSpec", values: dict, steps: int) -> SchedulePlan:
-    """The SchedulePlan of ``schedule`` (a name or ``(name, params)``) for a run of ``steps`` steps."""
+def schedule_arrays(schedule, key: str | None, values: dict, steps: int,
+                    optimizer_name: str = "this optimizer") -> SchedulePlan:
+    """The SchedulePlan of ``schedule`` (a name or ``(name, params)``) for a run of ``steps`` steps.
+
+    ``key``: what momentum cycling drives (:func:`momentum_key`), its value in ``values``;
+    ``optimizer_name`` names the optimizer where a schedule cycles momentum it does not have."""
     name, resolved = resolve_schedule(schedule, steps)
     spec = get_schedule(name)
     group = _Group(lr=values["lr"])
     if spec.name == "ReduceLROnPlateau":
         plateau = ReduceLROnPlateau(group, **resolved).vector
         return SchedulePlan(np.full(steps + 1, values["lr"], dtype=np.float64), None, None, plateau)
-    key = _momentum_key(optimizer)
     if key is not None:
         group[key] = values[key]
-    scheduler = _build(spec, resolved, group, optimizer)
+    scheduler = _build(spec, resolved, group, key, optimizer_name)
     lrs = np.empty(steps + 1)
     momenta = np.empty(steps + 1)
     for k in range(1, steps + 1):
@@ -699,3 +608,41 @@ def schedule_arrays(schedule, optimizer: "OptimizerSpec", values: dict, steps: i
     inner = [params for _, params in resolved.get("schedulers", [])]
     cycles = any(params.get("cycle_momentum") for params in [resolved, *inner])
     return SchedulePlan(lrs, momenta if cycles and key else None, key, np.zeros(0))
+
+
+# ---- a linear warm-up in front of a schedule: the one spelling the CLI, the GUI and training share ----
+
+
+def warmup_ramp(steps: int) -> tuple[str, dict]:
+    """lr/steps on the first step, the full lr after ``steps`` steps: a LinearLR from 1/steps."""
+    return ("LinearLR", {"start_factor": 1.0 / steps, "total_iters": steps})
+
+
+def join_warmup(schedule, warmup: int):
+    """``schedule`` (a name or (name, params), or None: a constant lr) after ``warmup`` warm-up steps."""
+    if warmup <= 0:
+        return schedule
+    ramp = warmup_ramp(warmup)
+    if schedule is None:
+        return ramp  # after total_iters LinearLR holds the optimizer's lr
+    return ("SequentialLR", {"schedulers": [ramp, schedule], "milestones": [warmup]})
+
+
+def split_warmup(schedule) -> tuple[tuple | None, int]:
+    """(inner schedule or None, warm-up steps) for a run's schedule; (schedule, 0) when it is not
+    a warm-up in front of something as :func:`join_warmup` builds it."""
+    if schedule is None:
+        return None, 0
+    name, params = schedule
+    if name == "LinearLR" and set(params) == {"start_factor", "total_iters"} and \
+            params["start_factor"] == 1.0 / params["total_iters"]:
+        return None, params["total_iters"]
+    if name == "SequentialLR":
+        inner, milestones = params.get("schedulers", []), params.get("milestones", [])
+        if len(inner) == 2 and len(milestones) == 1:
+            ramp_name, ramp = inner[0]
+            w = milestones[0]
+            is_ramp = ramp_name == "LinearLR" and ramp.get("total_iters") == w
+            if is_ramp and ramp.get("start_factor") == 1.0 / w and ramp.get("end_factor", 1.0) == 1.0:
+                return (inner[1][0], dict(inner[1][1])), w
+    return schedule, 0

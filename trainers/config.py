@@ -137,11 +137,12 @@ class RunConfig:
         unknown = [key for key in raw if key not in SECTIONS]
         if unknown:
             raise ConfigError(f"{unknown[0]}: unknown section{_suggest(unknown[0], SECTIONS)} "
-                              f"(sections: {', '.join(SECTIONS)})")
+                              f"(sections: {', '.join(SECTIONS)})", param=unknown[0])
         config = cls()
         for section, values in raw.items():
             if not isinstance(values, dict):
-                raise ConfigError(f"{section}: expected a table of keys, got {type(values).__name__}")
+                raise ConfigError(f"{section}: expected a table of keys, got {type(values).__name__}",
+                                  param=section)
             for key, value in values.items():
                 config.set(f"{section}.{key}", value)
         config.validate()
@@ -172,7 +173,7 @@ class RunConfig:
         section, _, key = dotted_key.partition(".")
         if section not in SECTIONS or not key:
             raise ConfigError(f"{dotted_key}: expected SECTION.KEY with a section among "
-                              f"{', '.join(SECTIONS)}")
+                              f"{', '.join(SECTIONS)}", param=dotted_key)
         part = getattr(self, section)
         if section in OWN_KEYS and key not in OWN_KEYS[section]:
             part.options[key] = _plain(value, dotted_key)
@@ -180,25 +181,28 @@ class RunConfig:
         names = [f.name for f in fields(part) if f.name != "options"]
         if key not in names:
             raise ConfigError(f"{dotted_key}: unknown key{_suggest(key, names)} "
-                              f"(keys of [{section}]: {', '.join(names)})")
+                              f"(keys of [{section}]: {', '.join(names)})", param=dotted_key)
         setattr(part, key, _CHECKS[dotted_key](value, dotted_key))
 
     def validate(self) -> None:
         """Checks that involve several keys."""
         data, scheduler = self.data, self.scheduler
         if data.name.lower() in ("csv", "mnist", "fashion_mnist") and not data.path:
-            raise ConfigError(f"data.path: the '{data.name}' dataset reads files; give their path")
+            raise ConfigError(f"data.path: the '{data.name}' dataset reads files; give their path",
+                              param="data.path")
         if scheduler.name is None and scheduler.options:
             key = next(iter(scheduler.options))
-            raise ConfigError(f"scheduler.{key}: set scheduler.name to use scheduler options")
+            raise ConfigError(f"scheduler.{key}: set scheduler.name to use scheduler options",
+                              param=f"scheduler.{key}")
         is_plateau = (scheduler.name or "").lower() == "reducelronplateau"
         if is_plateau:
             if scheduler.effective_interval == "step" and scheduler.monitor != "train_loss":
                 raise ConfigError("scheduler.monitor: with interval = \"step\" ReduceLROnPlateau can "
-                                  "only watch train_loss (validation runs once per epoch)")
+                                  "only watch train_loss (validation runs once per epoch)",
+                                  param="scheduler.monitor")
             if scheduler.monitor.startswith("val_") and data.val_fraction == 0:
                 raise ConfigError(f"scheduler.monitor: {scheduler.monitor} needs a validation set "
-                                  "(data.val_fraction is 0)")
+                                  "(data.val_fraction is 0)", param="scheduler.monitor")
 
     # -- files ------------------------------------------------------------------------------
     @classmethod
@@ -235,10 +239,11 @@ def _plain(value, key):
     if isinstance(value, list):
         return tuple(_plain(v, key) for v in value)
     if isinstance(value, float) and math.isnan(value):
-        raise ConfigError(f"{key}: NaN is not a valid value")
+        raise ConfigError(f"{key}: NaN is not a valid value", param=key, value=value)
     if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
         # torch keeps integers in 64 bits and would fail with OverflowError at its first step
-        raise ConfigError(f"{key}: {shown(value)} is too large (torch takes at most {INT64_MAX})")
+        raise ConfigError(f"{key}: {shown(value)} is too large (torch takes at most {INT64_MAX})",
+                          param=key, value=value)
     return value
 
 
@@ -258,7 +263,8 @@ def _integer(minimum, optional=False, maximum=INT64_MAX, range_note=""):
             too_large = isinstance(value, int) and value > maximum
             limits = f"from {minimum} to {maximum}{range_note}" if too_large or maximum != INT64_MAX \
                 else f">= {minimum}"
-            raise ConfigError(f"{key}: expected a whole number {limits}, got {shown(value)}")
+            raise ConfigError(f"{key}: expected a whole number {limits}, got {shown(value)}",
+                              param=key, value=value)
         return value
     return check
 
@@ -275,7 +281,7 @@ def _number(minimum, maximum=math.inf, optional=False, open_minimum=False, open_
             low = "(" if open_minimum else "["
             high = ")" if open_maximum else "]"
             raise ConfigError(f"{key}: expected a number in {low}{minimum}, {maximum}{high}, "
-                              f"got {shown(value)}")
+                              f"got {shown(value)}", param=key, value=value)
         return float(value)
     return check
 
@@ -287,7 +293,7 @@ def _choice(choices, optional=False, lower=True):
         if not isinstance(value, str) or (value.lower() if lower else value) not in choices:
             written = value if isinstance(value, str) else shown(value)
             raise ConfigError(f"{key}: unknown value '{written}'{_suggest(str(value), choices)} "
-                              f"(choose from: {', '.join(choices)})")
+                              f"(choose from: {', '.join(choices)})", param=key, value=value)
         return value.lower() if lower else value
     return check
 
@@ -297,14 +303,14 @@ def _text(optional=False):
         if value is None and optional:
             return None
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{key}: expected a non-empty text, got {shown(value)}")
+            raise ConfigError(f"{key}: expected a non-empty text, got {shown(value)}", param=key, value=value)
         return value.strip()
     return check
 
 
 def _boolean(value, key):
     if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {shown(value)}")
+        raise ConfigError(f"{key}: expected true or false, got {shown(value)}", param=key, value=value)
     return value
 
 
@@ -315,7 +321,8 @@ def _widths(value, key):
         value = list(value)
     if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
-        raise ConfigError(f"{key}: expected a list of layer widths (whole numbers >= 1), got {shown(value)}")
+        raise ConfigError(f"{key}: expected a list of layer widths (whole numbers >= 1), got {shown(value)}",
+                          param=key)
     return value
 
 
@@ -323,42 +330,49 @@ def _target(value, key):
     if value is None or (isinstance(value, int) and not isinstance(value, bool)) or \
             (isinstance(value, str) and value.strip()):
         return value
-    raise ConfigError(f"{key}: expected a column name or index, got {shown(value)}")
+    raise ConfigError(f"{key}: expected a column name or index, got {shown(value)}", param=key, value=value)
 
 
 def _device(value, key):
     if not isinstance(value, str) or not _DEVICE.match(value.strip().lower()):
-        raise ConfigError(f"{key}: expected auto, cpu, cuda, cuda:N or mps, got {shown(value)}")
+        raise ConfigError(f"{key}: expected auto, cpu, cuda, cuda:N or mps, got {shown(value)}",
+                          param=key, value=value)
     return value.strip().lower()
 
 
 def _param_groups(value, key):
     if not isinstance(value, list | tuple):
-        raise ConfigError(f"{key}: expected a list of rules like {{match = \"bias$\", weight_decay = 0}}")
+        raise ConfigError(f"{key}: expected a list of rules like {{match = \"bias$\", weight_decay = 0}}",
+                          param=key)
     rules = []
     for index, rule in enumerate(value):
         where = f"{key}[{index}]"
         if not isinstance(rule, dict):
-            raise ConfigError(f"{where}: expected a table with a 'match' regex, got {shown(rule)}")
+            raise ConfigError(f"{where}: expected a table with a 'match' regex, got {shown(rule)}",
+                              param=where)
         if "match" not in rule:
-            raise ConfigError(f"{where}.match: missing (a regex on parameter names, e.g. \"^head\\.\")")
+            raise ConfigError(f"{where}.match: missing (a regex on parameter names, e.g. \"^head\\.\")",
+                              param=f"{where}.match")
         pattern = rule["match"]
         if not isinstance(pattern, str) or not pattern:
-            raise ConfigError(f"{where}.match: expected a regex text, got {shown(pattern)}")
+            raise ConfigError(f"{where}.match: expected a regex text, got {shown(pattern)}",
+                              param=f"{where}.match")
         try:
             re.compile(pattern)
         except re.error as error:
-            raise ConfigError(f"{where}.match: invalid regex '{pattern}': {error}") from None
+            raise ConfigError(f"{where}.match: invalid regex '{pattern}': {error}",
+                              param=f"{where}.match") from None
         name = rule.get("name", pattern)
         if not isinstance(name, str) or not name:
-            raise ConfigError(f"{where}.name: expected a non-empty text, got {shown(name)}")
+            raise ConfigError(f"{where}.name: expected a non-empty text, got {shown(name)}",
+                              param=f"{where}.name")
         rules.append({k: (_plain(v, f"{where}.{k}") if k not in ("match", "name") else v)
                       for k, v in rule.items()})
     names = [rule.get("name", rule["match"]) for rule in rules]
     for name in names:
         if name in ("default", "no_decay") or names.count(name) > 1:
             raise ConfigError(f"{key}: group name '{name}' is used twice or reserved; give rules "
-                              "distinct 'name' keys")
+                              "distinct 'name' keys", param=key, value=value)
     return rules
 
 

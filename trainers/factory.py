@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch.optim import lr_scheduler
 
+from simulator.schedules import warmup_ramp
 from simulator.values import shown
 from trainers.config import OptimizerConfig, SchedulerConfig
 from trainers.errors import ConfigError
@@ -22,10 +23,10 @@ from trainers.models import is_bias_or_norm
 
 DEFAULT_GROUP = "default"
 NO_DECAY_GROUP = "no_decay"
-# Schedulers whose arguments are Python functions or other schedulers: usable from the Python
-# API (pass the objects in scheduler.options) but not from a TOML/JSON file.
-_NEEDS_PYTHON = {"LambdaLR": "lr_lambda", "MultiplicativeLR": "lr_lambda",
-                 "SequentialLR": "schedulers", "ChainedScheduler": "schedulers"}
+# Schedulers whose arguments are Python functions or other schedulers, and that argument: usable
+# from the Python API (pass the objects in scheduler.options) but not from a TOML/JSON file or a form.
+PYTHON_ONLY_SCHEDULERS = {"LambdaLR": "lr_lambda", "MultiplicativeLR": "lr_lambda",
+                          "SequentialLR": "schedulers", "ChainedScheduler": "schedulers"}
 
 
 def optimizer_classes() -> dict[str, type]:
@@ -54,10 +55,11 @@ def optimizer_class(name: str) -> type:
     cls = classes.get(name.lower())
     if cls is None:
         names = sorted(c.__name__ for c in classes.values())
-        raise ConfigError(f"optimizer.name: unknown optimizer '{name}' (torch.optim has: {', '.join(names)})")
+        raise ConfigError(f"optimizer.name: unknown optimizer '{name}' (torch.optim has: {', '.join(names)})",
+                          param="optimizer.name")
     if cls is torch.optim.SparseAdam:
         raise ConfigError("optimizer.name: SparseAdam needs sparse gradients (nn.Embedding(sparse=True)); "
-                          "OptiScope's models have dense ones, use Adam")
+                          "OptiScope's models have dense ones, use Adam", param="optimizer.name")
     return cls
 
 
@@ -67,7 +69,7 @@ def scheduler_class(name: str) -> type:
     if cls is None:
         names = sorted(c.__name__ for c in classes.values())
         raise ConfigError(f"scheduler.name: unknown scheduler '{name}' "
-                          f"(torch.optim.lr_scheduler has: {', '.join(names)})")
+                          f"(torch.optim.lr_scheduler has: {', '.join(names)})", param="scheduler.name")
     return cls
 
 
@@ -96,16 +98,19 @@ def resolve_device(requested: str) -> DeviceChoice:
         return DeviceChoice(torch.device("cpu"), "cpu")
     if requested == "mps":
         if not mps_available():
-            raise ConfigError("train.device: mps is not available on this machine (use auto or cpu)")
+            raise ConfigError("train.device: mps is not available on this machine (use auto or cpu)",
+                              param="train.device")
         return DeviceChoice(torch.device("mps"), "mps")
     if not torch.cuda.is_available():
         raise ConfigError(f"train.device: {requested} requested but CUDA is not available on this "
-                          "machine (torch.cuda.is_available() is False); use auto or cpu")
+                          "machine (torch.cuda.is_available() is False); use auto or cpu",
+                          param="train.device")
     index = int(requested.partition(":")[2] or 0)
     count = torch.cuda.device_count()
     if index >= count:
         raise ConfigError(f"train.device: {requested} does not exist (this machine has {count} CUDA "
-                          f"device{'s' if count != 1 else ''}: cuda:0..cuda:{count - 1})")
+                          f"device{'s' if count != 1 else ''}: cuda:0..cuda:{count - 1})",
+                          param="train.device")
     return DeviceChoice(torch.device("cuda", index), f"{requested} ({torch.cuda.get_device_name(index)})")
 
 
@@ -158,10 +163,10 @@ def plan_param_groups(model: torch.nn.Module, config: OptimizerConfig) -> GroupP
         where = f"optimizer.param_groups[{index}].match"
         if not matched_any[index]:
             raise ConfigError(f"{where}: '{rule['match']}' matches no parameter "
-                              f"(parameters: {', '.join(all_names)})")
+                              f"(parameters: {', '.join(all_names)})", param=where)
         if not members[group]:
             raise ConfigError(f"{where}: every parameter '{rule['match']}' matches is taken by an earlier "
-                              "rule (the first matching rule wins)")
+                              "rule (the first matching rule wins)", param=where)
     groups = [(name, options[name], names) for name, names in members.items() if names]
     return GroupPlan(groups, assignment)
 
@@ -175,7 +180,7 @@ def _check_option_names(cls: type, options: dict, where: str) -> None:
             close = difflib.get_close_matches(key, list(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(f"{where}.{key}: {cls.__name__} has no option '{key}'{hint} "
-                              f"(options: {', '.join(known)})")
+                              f"(options: {', '.join(known)})", param=f"{where}.{key}")
 
 
 def _check_option_types(cls: type, options: dict, where: str) -> None:
@@ -191,7 +196,8 @@ def _check_option_types(cls: type, options: dict, where: str) -> None:
         words = [item for item in items if isinstance(item, str)]
         if takes_numbers and words:
             kind = "numbers" if isinstance(value, list | tuple) else "a number"
-            raise ConfigError(f"{where}.{key}: {key} must be {kind}, not {shown(words[0])}")
+            raise ConfigError(f"{where}.{key}: {key} must be {kind}, not {shown(words[0])}",
+                              param=f"{where}.{key}")
 
 
 def _torch_message(error: Exception) -> str:
@@ -215,8 +221,10 @@ def _probe_optimizer(cls: type, options: dict, where: str, device: torch.device)
             try:
                 build({key: value})
             except refusals as single:
-                raise ConfigError(f"{where}.{key}: {_torch_message(single)}") from None
-        raise ConfigError(f"{where}: {_torch_message(error)}") from None
+                raise ConfigError(f"{where}.{key}: {_torch_message(single)}", param=f"{where}.{key}",
+                                  value=value, torch_text=_torch_message(single)) from None
+        raise ConfigError(f"{where}: {_torch_message(error)}", param=where,
+                          torch_text=_torch_message(error)) from None
 
 
 def build_optimizer(model: torch.nn.Module, config: OptimizerConfig, device: torch.device):
@@ -236,7 +244,8 @@ def build_optimizer(model: torch.nn.Module, config: OptimizerConfig, device: tor
     try:
         optimizer = cls(torch_groups, **config.options)
     except (ValueError, TypeError, RuntimeError) as error:
-        raise ConfigError(f"optimizer.name: {cls.__name__}: {_torch_message(error)}") from None
+        raise ConfigError(f"optimizer.name: {cls.__name__}: {_torch_message(error)}",
+                          param="optimizer.name", torch_text=_torch_message(error)) from None
     return optimizer, plan
 
 
@@ -262,10 +271,10 @@ class ScheduleDriver:
         self.total_steps = steps_per_epoch * epochs if max_steps is None else \
             min(max_steps, steps_per_epoch * epochs)
         if self.warmup_steps:
-            # lr/w on the first step, the full lr after w steps: the ramp the simulator's --warmup
-            # builds, so a schedule sent from training to a surface is the same schedule.
-            self.warmup = lr_scheduler.LinearLR(optimizer, start_factor=1.0 / self.warmup_steps,
-                                                end_factor=1.0, total_iters=self.warmup_steps)
+            # the simulator's own warm-up ramp, so a schedule sent from training to a surface is the
+            # same schedule
+            ramp_name, ramp = warmup_ramp(self.warmup_steps)
+            self.warmup = getattr(lr_scheduler, ramp_name)(optimizer, **ramp)
         self.scheduler_steps = self.total_steps - self.warmup_steps if self.interval == "step" else epochs
         if config.name is not None:
             self.main = _build_main_scheduler(optimizer, config, self.interval, self.scheduler_steps)
@@ -318,9 +327,10 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
     options = dict(config.options)
     given_objects = any(callable(v) or (isinstance(v, list | tuple) and v and
                                         not isinstance(v[0], int | float)) for v in options.values())
-    if cls.__name__ in _NEEDS_PYTHON and not given_objects:
-        raise ConfigError(f"scheduler.name: {cls.__name__} needs {_NEEDS_PYTHON[cls.__name__]} as Python "
-                          "objects (use the Python API); for a warm-up use scheduler.warmup_steps")
+    if cls.__name__ in PYTHON_ONLY_SCHEDULERS and not given_objects:
+        raise ConfigError(f"scheduler.name: {cls.__name__} needs {PYTHON_ONLY_SCHEDULERS[cls.__name__]} "
+                          "as Python objects (use the Python API); for a warm-up use scheduler.warmup_steps",
+                          param="scheduler.name")
     known = class_options(cls, skip=1)
     _check_option_names(cls, options, "scheduler")
     _check_option_types(cls, options, "scheduler")
@@ -332,7 +342,8 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
                and name not in options]
     if missing:
         raise ConfigError(f"scheduler.{missing[0]}: required by {cls.__name__} (this run has "
-                          f"{scheduler_steps} scheduler steps of one {interval} each)")
+                          f"{scheduler_steps} scheduler steps of one {interval} each)",
+                          param=f"scheduler.{missing[0]}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -340,7 +351,8 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
     except (ValueError, TypeError, RuntimeError, KeyError, OverflowError) as error:
         message = _torch_message(error)
         key = next((k for k in options if re.search(rf"\b{re.escape(k)}\b", message)), None)
-        raise ConfigError(f"scheduler.{key or 'name'}: {cls.__name__}: {message}") from None
+        raise ConfigError(f"scheduler.{key or 'name'}: {cls.__name__}: {message}",
+                          param=f"scheduler.{key or 'name'}", torch_text=message) from None
     _check_one_cycle_fits(scheduler, scheduler_steps)
     return scheduler
 
@@ -350,4 +362,4 @@ def _check_one_cycle_fits(scheduler, scheduler_steps: int) -> None:
     if isinstance(scheduler, lr_scheduler.OneCycleLR) and scheduler.total_steps < scheduler_steps:
         raise ConfigError(f"scheduler.total_steps: OneCycleLR would run out after {scheduler.total_steps} "
                           f"steps but this run takes {scheduler_steps} (leave total_steps out to fit a "
-                          "new run; a resumed run cannot outgrow its cycle)")
+                          "new run; a resumed run cannot outgrow its cycle)", param="scheduler.total_steps")

@@ -1,10 +1,11 @@
 """Editor descriptions of torch's optimizer and scheduler arguments, read from torch itself.
 
-``optimizer_options("AdamW")`` lists every keyword argument of ``torch.optim.AdamW`` as an
-:class:`OptionSpec`: its default (from the signature), its kind (from the annotation: a number, a
-whole number, a pair such as ``betas``, a switch, a choice, a list of whole numbers) and a one-line
-help (from the docstring's ``Args:`` section). Where the simulator's registry knows the same
-optimizer, its valid ranges and log/linear slider scales are added. The GUI builds its forms from
+``optimizer_options("AdamW")`` lists every keyword argument of ``torch.optim.AdamW`` as a
+:class:`simulator.params.Param` (the type the simulator's registries use): its default (from the
+signature), its kind (from the annotation: a number, a whole number, a pair such as ``betas``, a
+switch, a choice, a list of whole numbers) and a one-line help (from the docstring's ``Args:``
+section). Where the simulator's registry knows the same optimizer, its valid ranges, torch's
+messages and log/linear slider scales are added. The GUI builds its forms from
 these, so a new torch optimizer appears with no change here.
 """
 
@@ -12,12 +13,10 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
 
-from simulator.hyperparams import BOOL, CHOICE, FLOAT, INT, PAIR
+from simulator.params import BOOL, CHOICE, FLOAT, INT, INT_LIST, PAIR, Param
 from trainers.factory import class_options, optimizer_class, scheduler_class
 
-INT_LIST = "int_list"
 # Arguments that are not options of a run: torch's bookkeeping, or Python objects a form cannot hold.
 _NOT_EDITABLE = {"last_epoch", "verbose", "scale_fn", "lr_lambda", "schedulers", "optimizer"}
 # Text options whose annotation is a bare ``str``: their values, from torch's documentation.
@@ -26,51 +25,32 @@ _LITERAL = re.compile(r"Literal\[([^\]]*)\]")
 _ARG_LINE = re.compile(r"^(\s*)(\w+) \(([^)]*)\):\s*(.*)$")
 
 
-@dataclass(frozen=True)
-class OptionSpec:
-    """One keyword argument, described for an editor (the fields ParamForm reads)."""
-
-    name: str
-    default: object
-    help: str
-    kind: str = FLOAT
-    required: bool = False
-    none_allowed: bool = False
-    choices: tuple = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    scale: str = "linear"
-    typical: tuple[float, float] | None = None
-    first_may_be_none: bool = False
-
-    def range_text(self) -> str:
-        parts = []
-        if self.minimum is not None:
-            parts.append(f">= {self.minimum:g}")
-        if self.maximum is not None:
-            parts.append(f"<= {self.maximum:g}")
-        text = " and ".join(parts) if parts else "checked by torch"
-        return text + ("; empty = none" if self.none_allowed else "")
+# What an option's range says where the simulator does not know torch's bounds for it.
+_UNKNOWN_RANGE = "checked by torch"
 
 
-def optimizer_options(name: str) -> list[OptionSpec]:
+def _option(**fields) -> Param:
+    return Param(unbounded_text=_UNKNOWN_RANGE, **fields)
+
+
+def optimizer_options(name: str) -> list[Param]:
     cls = optimizer_class(name)
     known = _simulator_hyperparams(cls.__name__)
     return _options(cls, known)
 
 
-def scheduler_options(name: str) -> list[OptionSpec]:
+def scheduler_options(name: str) -> list[Param]:
     return _options(scheduler_class(name), {})
 
 
 def _simulator_hyperparams(torch_name: str) -> dict:
-    from simulator.optimizers import OPTIMIZERS
+    from simulator.optimizers import with_torch_class
 
-    spec = OPTIMIZERS.get(torch_name)
+    spec = with_torch_class(torch_name)  # the record whose reference is that class
     return {h.name: h for h in spec.hyperparams} if spec is not None else {}
 
 
-def _options(cls: type, known: dict) -> list[OptionSpec]:
+def _options(cls: type, known: dict) -> list[Param]:
     helps = docstring_help(cls.__doc__ or "")
     specs = []
     for name, parameter in class_options(cls, skip=1).items():
@@ -82,7 +62,7 @@ def _options(cls: type, known: dict) -> list[OptionSpec]:
     return specs
 
 
-def _describe(name: str, parameter: inspect.Parameter, help_text: str, hyperparam) -> OptionSpec | None:
+def _describe(name: str, parameter: inspect.Parameter, help_text: str, hyperparam) -> Param | None:
     annotation = parameter.annotation if isinstance(parameter.annotation, str) else \
         inspect.formatannotation(parameter.annotation)
     required = parameter.default is inspect.Parameter.empty
@@ -93,27 +73,26 @@ def _describe(name: str, parameter: inspect.Parameter, help_text: str, hyperpara
     if "Callable" in annotation or (isinstance(default, tuple) and len(default) != 2):
         return None  # a function, or a tuple no form field fits (Muon's ns_coefficients): torch's default
     if name in _TEXT_CHOICES:
-        return OptionSpec(**common, kind=CHOICE, choices=(None, *_TEXT_CHOICES[name]) if none_allowed
-                          else _TEXT_CHOICES[name])
+        return _option(**common, kind=CHOICE, choices=(None, *_TEXT_CHOICES[name]) if none_allowed
+                       else _TEXT_CHOICES[name])
     literal = _LITERAL.search(annotation)
     if literal:
         choices = tuple(v.strip().strip("'\"") for v in literal.group(1).split(","))
-        return OptionSpec(**common, kind=CHOICE, choices=(None, *choices) if none_allowed else choices)
+        return _option(**common, kind=CHOICE, choices=(None, *choices) if none_allowed else choices)
     if isinstance(default, bool) or annotation.startswith("bool"):
         if default is None:  # foreach / fused: None lets torch choose
-            return OptionSpec(**common, kind=CHOICE, choices=(None, True, False))
-        return OptionSpec(**common, kind=BOOL)
+            return _option(**common, kind=CHOICE, choices=(None, True, False))
+        return _option(**common, kind=BOOL)
     if isinstance(default, tuple) and len(default) == 2:
-        return OptionSpec(**common, kind=PAIR, first_may_be_none=default[0] is None,
-                          **_ranges(hyperparam))
+        return _option(**common, kind=PAIR, first_may_be_none=default[0] is None, **_ranges(hyperparam))
     if re.search(r"(list|Iterable|Sequence)\[int\]", annotation):
-        return OptionSpec(**common, kind=INT_LIST)
+        return _option(**common, kind=INT_LIST)
     if annotation.split(" |")[0] == "int" or (isinstance(default, int) and not annotation and default != 0):
-        return OptionSpec(**common, kind=INT, none_allowed=none_allowed)
+        return _option(**common, kind=INT, none_allowed=none_allowed)
     if "float" in annotation or isinstance(default, float | int):
-        return OptionSpec(**common, kind=FLOAT, none_allowed=none_allowed, **_ranges(hyperparam))
+        return _option(**common, kind=FLOAT, none_allowed=none_allowed, **_ranges(hyperparam))
     if annotation.startswith("str") and isinstance(default, str):
-        return OptionSpec(**common, kind=CHOICE, choices=(default,))
+        return _option(**common, kind=CHOICE, choices=(default,))
     return None
 
 
@@ -121,7 +100,8 @@ def _ranges(hyperparam) -> dict:
     if hyperparam is None:
         return {}
     return {"minimum": hyperparam.minimum, "maximum": hyperparam.maximum, "scale": hyperparam.scale,
-            "typical": hyperparam.typical}
+            "typical": hyperparam.typical, "include_minimum": hyperparam.include_minimum,
+            "include_maximum": hyperparam.include_maximum, "torch_error": hyperparam.torch_error}
 
 
 def docstring_help(doc: str) -> dict[str, str]:

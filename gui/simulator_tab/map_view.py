@@ -20,7 +20,7 @@ from gui.simulator_tab.trail_layer import Trail, TrailLayer
 from gui.widgets.image_files import VECTOR_SUFFIX, image_format, save_widget_picture
 from gui.widgets.pixmap_budget import reserve_pixmap_cache
 from simulator import get_optimizer
-from simulator.surfaces import Surface
+from simulator.surface import Surface
 
 GRID_POINTS = 300
 CONTOUR_LEVELS = 16

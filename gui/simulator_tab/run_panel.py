@@ -23,44 +23,12 @@ from gui.scenario import MAX_STEPS
 from gui.simulator_tab.model import SimulatorModel
 from gui.widgets.param_editors import ParamForm, parse_number, show_value
 from simulator import OPTIMIZERS, SURFACES, SimulatorError, get_optimizer
-from simulator.schedules import SCHEDULES, get_schedule
+from simulator.schedules import SCHEDULES, get_schedule, join_warmup, split_warmup
 
 FORMULA_ENTRY = "formula…"
 NO_SCHEDULE = "none"
 FROM_FILE = "SequentialLR (from file)"
 EDITABLE_SCHEDULES = [name for name in SCHEDULES if name != "SequentialLR"]
-
-
-# ---- schedules as the editor shows them: a schedule plus an optional linear warm-up -----------
-
-
-def split_warmup(schedule) -> tuple[tuple | None, int]:
-    """(inner schedule or None, warm-up steps) for a run's schedule; (schedule, 0) when it is not
-    a warm-up in front of something (as ``--warmup`` and this editor build them)."""
-    if schedule is None:
-        return None, 0
-    name, params = schedule
-    if name == "LinearLR" and set(params) == {"start_factor", "total_iters"} and \
-            params["start_factor"] == 1.0 / params["total_iters"]:
-        return None, params["total_iters"]
-    if name == "SequentialLR":
-        inner, milestones = params.get("schedulers", []), params.get("milestones", [])
-        if len(inner) == 2 and len(milestones) == 1:
-            ramp_name, ramp = inner[0]
-            w = milestones[0]
-            is_ramp = ramp_name == "LinearLR" and ramp.get("total_iters") == w
-            if is_ramp and ramp.get("start_factor") == 1.0 / w and ramp.get("end_factor", 1.0) == 1.0:
-                return (inner[1][0], dict(inner[1][1])), w
-    return schedule, 0
-
-
-def join_warmup(inner, warmup: int):
-    if warmup <= 0:
-        return inner
-    ramp = ("LinearLR", {"start_factor": 1.0 / warmup, "total_iters": warmup})
-    if inner is None:
-        return ramp
-    return ("SequentialLR", {"schedulers": [ramp, inner], "milestones": [warmup]})
 
 
 def starter_params(name: str, steps: int, lr: float) -> dict:
@@ -84,12 +52,12 @@ def _swatch(color: str) -> QIcon:
     return QIcon(pixmap)
 
 
-def _attribute(message: str, names) -> str | None:
-    """The parameter a registry message is about ("...: invalid lr=..." / "missing ... 'lr'")."""
-    for name in names:
-        if f"invalid {name}=" in message or f"parameter '{name}'" in message:
-            return name
-    return None
+def _show_refusal(form: ParamForm, edited: str, error: SimulatorError) -> None:
+    """Mark the refused edit of ``edited`` (its text is not in force) and, when the error names
+    another field (a cross-parameter check), that field too (its value is in force, but at fault)."""
+    form.refuse(edited, str(error))
+    if error.param not in (None, edited):
+        form.set_error(error.param, str(error))
 
 
 class ScenarioPanel(QGroupBox):
@@ -460,18 +428,16 @@ class RunEditor(QGroupBox):
 
     def _hyperparam_edited(self, name: str, value) -> None:
         run = self._run()
-        candidate = dict(run.hyperparams)
-        candidate[name] = value
         spec = get_optimizer(run.optimizer)
         try:
-            spec.resolve(candidate)
+            # Checked once, here: simulate() takes a Resolved of its optimizer as it is.
+            resolved = spec.check({**run.hyperparams, name: value})
         except SimulatorError as error:
-            culprit = _attribute(str(error), spec.hyperparam_names) or name
-            self.hyper_form.set_error(culprit, str(error))
+            _show_refusal(self.hyper_form, name, error)
             return
-        for other in spec.hyperparam_names:
-            self.hyper_form.set_error(other, "")
-        self.model.update_run(self.index, hyperparams=candidate)
+        self.hyper_form.accept(name, resolved.values[name])
+        self.hyper_form.clear_checked()
+        self.model.update_run(self.index, hyperparams=resolved)
 
     def _schedule_chosen(self, _index: int) -> None:
         name = self.schedule.currentText()
@@ -487,25 +453,23 @@ class RunEditor(QGroupBox):
         self._store_schedule()
 
     def _schedule_param_edited(self, name: str, value) -> None:
-        candidate = dict(self.schedule_params)
-        candidate[name] = value
         spec = get_schedule(self.schedule.currentText())
         try:
-            spec.resolve(candidate, self.model.scenario.steps)
+            # Checked once, here: simulate() takes a Resolved of its schedule as it is.
+            resolved = spec.check({**self.schedule_params, name: value}, self.model.scenario.steps)
         except SimulatorError as error:
-            culprit = _attribute(str(error), spec.param_names) or name
-            self.schedule_form.set_error(culprit, str(error))
+            _show_refusal(self.schedule_form, name, error)
             return
-        for other in spec.param_names:
-            self.schedule_form.set_error(other, "")
-        self.schedule_params = candidate
+        self.schedule_form.accept(name, resolved.values[name])
+        self.schedule_form.clear_checked()
+        self.schedule_params = resolved
         self._store_schedule()
 
     def _store_schedule(self) -> None:
         name = self.schedule.currentText()
         if name == FROM_FILE or self.index < 0:
             return
-        inner = None if name == NO_SCHEDULE else (name, dict(self.schedule_params))
+        inner = None if name == NO_SCHEDULE else (name, self.schedule_params)
         self.model.update_run(self.index, schedule=join_warmup(inner, self.warmup.value()))
 
     def _own_start_toggled(self, on: bool) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QSplitter, QTableWidget, QTableWidg
 from gui.scenario import RunResult
 from gui.widgets.log_axis import decade_axes
 from gui.widgets.pixmap_budget import reserve_pixmap_cache
-from simulator.surfaces import Surface
+from simulator.surface import Surface
 
 GAP_FLOOR = 1e-16
 LOSS_GAP_LABEL = "f − f*  (log)"

@@ -1,11 +1,15 @@
-"""Editors generated from the registries: one field per hyperparameter or schedule parameter.
+"""Editors generated from :class:`simulator.params.Param` alone: one field per parameter.
 
 Each field knows its parameter's kind (number, whole number, pair, switch, choice, list), its
 default, its range and its scale: numbers get a text box (scientific notation welcome) and, where
 the registry gives a typical range, a slider on a log or linear scale. ``ParamForm.edited`` fires
 with the typed value; text that is not a value of the right kind is shown inline and not passed
 on. Range and cross-parameter checks belong to the registry (``resolve``); the form only shows
-their messages (``set_error``).
+their refusals (``set_error``), on the field the refusal names.
+
+Each field keeps its own error state: text that cannot be read stays marked (and says which value
+is still in force) until it is fixed, whatever happens to the other fields; a refusal stays until
+the owner accepts a value for that field (``accept``) or clears it.
 """
 
 import math
@@ -22,9 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simulator.hyperparams import BOOL, CHOICE, FLOAT, INT, PAIR
+from simulator.params import BOOL, CHOICE, FLOAT, INT, INT_LIST, PAIR, Param
 
-INT_LIST = "int_list"
 SLIDER_STEPS = 1000
 ERROR_STYLE = "QLineEdit { border: 1px solid #e05050; background: #3a1e1e; }"
 
@@ -39,11 +42,6 @@ def show_value(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(show_value(v) for v in value)
     return str(value)
-
-
-def _none_allowed(param) -> bool:
-    return bool(getattr(param, "none_allowed", False) or getattr(param, "may_be_none", False)
-                or (param.default is None and not getattr(param, "required", False)))
 
 
 def parse_number(text: str, whole: bool, none_ok: bool):
@@ -67,7 +65,7 @@ def parse_number(text: str, whole: bool, none_ok: bool):
 class _Field(QWidget):
     changed = Signal()
 
-    def __init__(self, param, parent=None):
+    def __init__(self, param: Param, parent=None):
         super().__init__(parent)
         self.param = param
         self.setToolTip(_tooltip(param))
@@ -94,9 +92,9 @@ class _NumberField(_Field):
         self.edit.editingFinished.connect(self._edited)
         layout.addWidget(self.edit, 1)
         self.whole = param.kind == INT
-        self.none_ok = _none_allowed(param)
+        self.none_ok = param.none_allowed
         self.slider = None
-        typical = getattr(param, "typical", None)
+        typical = param.typical
         if param.kind == FLOAT and typical and typical[1] > typical[0] and \
                 (param.scale != "log" or typical[0] > 0):
             self.slider = QSlider(Qt.Orientation.Horizontal, self)
@@ -162,7 +160,7 @@ class _PairField(_Field):
     def value(self):
         values = []
         for index, edit in enumerate(self.edits):
-            none_ok = index == 0 and getattr(self.param, "first_may_be_none", False)
+            none_ok = index == 0 and self.param.first_may_be_none
             value, why = parse_number(edit.text(), False, none_ok)
             if why:
                 return None, why
@@ -241,15 +239,19 @@ _FIELDS = {FLOAT: _NumberField, INT: _NumberField, PAIR: _PairField, BOOL: _Bool
            INT_LIST: _ListField}
 
 
-def _tooltip(param) -> str:
+def _tooltip(param: Param) -> str:
     text = f"<b>{param.name}</b>: {param.help}<br>default {show_value(param.default)}"
-    if hasattr(param, "range_text") and param.kind not in (BOOL, CHOICE, INT_LIST):
+    if param.kind not in (BOOL, CHOICE, INT_LIST):
         text += f"; valid: {param.range_text()}"
     return text
 
 
 class ParamForm(QWidget):
-    """A form for ``params`` (HyperParam-like objects). ``edited(name, value)`` on a valid entry."""
+    """A form for ``params`` (Param records). ``edited(name, value)`` on a readable entry.
+
+    ``in_force`` holds the value the owner uses for each field (set by ``set_values`` and
+    ``accept``): a field whose text is refused says which value is still in force.
+    """
 
     edited = Signal(str, object)
 
@@ -260,6 +262,10 @@ class ParamForm(QWidget):
         self.layout_.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields: dict[str, _Field] = {}
         self.errors: dict[str, QLabel] = {}
+        self.in_force: dict[str, object] = {}
+        self._unreadable: dict[str, str] = {}  # text that is no value of the field's kind
+        self._refused: dict[str, str] = {}  # the owner's refusal of the field's value
+        self._not_in_force: set[str] = set()  # refused edits: the text shows a value not in force
         for param in params:
             field_class = _FIELDS.get(param.kind)
             if field_class is None:
@@ -275,23 +281,68 @@ class ParamForm(QWidget):
             self.layout_.addRow(error)
             self.fields[param.name] = field
             self.errors[param.name] = error
+            self.in_force[param.name] = param.default
             field.changed.connect(lambda name=param.name: self._changed(name))
 
     def set_values(self, values: dict) -> None:
+        """Show ``values`` (defaults for the others) as the values in force; no field is marked."""
+        self._unreadable.clear()
+        self._refused.clear()
+        self._not_in_force.clear()
         for name, field in self.fields.items():
-            field.set_value(values.get(name, field.param.default))
-            self.set_error(name, "")
+            self.in_force[name] = values.get(name, field.param.default)
+            field.set_value(self.in_force[name])
+            self._show_error(name)
 
     def _changed(self, name: str) -> None:
         value, why = self.fields[name].value()
         if why:
-            self.set_error(name, why)
+            self._unreadable[name] = f"{why}; {self._kept(name)}"
+            self._show_error(name)
             return
+        self._unreadable.pop(name, None)
+        self._refused.pop(name, None)
+        self._not_in_force.discard(name)
+        self._show_error(name)
         self.edited.emit(name, value)
 
+    def accept(self, name: str, value) -> None:
+        """The owner took ``value`` for ``name``: it is in force, and the field is not marked."""
+        if name in self.fields:
+            self.in_force[name] = value
+            self._not_in_force.discard(name)
+            self.set_error(name, "")
+
+    def refuse(self, name: str, message: str) -> None:
+        """The owner refused the value typed in ``name`` and keeps the one in force: say both. The
+        mark stays until that field gets a value the owner accepts."""
+        if name in self.fields:
+            self._not_in_force.add(name)
+            self.set_error(name, message)
+
     def set_error(self, name: str, message: str) -> None:
+        """Mark ``name`` with the owner's ``message`` about the value in force ("" clears it). Text
+        that cannot be read stays marked until it is fixed: a check of other values never clears it."""
         if name not in self.fields:
             return
+        if message:
+            self._refused[name] = f"{message}; {self._kept(name)}" if name in self._not_in_force else message
+        else:
+            self._refused.pop(name, None)
+        self._show_error(name)
+
+    def clear_checked(self) -> None:
+        """The owner found the values in force valid: clear the marks about them. Fields whose text
+        is not in force (unreadable, or a refused edit) stay marked."""
+        for name in list(self._refused):
+            if name not in self._not_in_force:
+                self.set_error(name, "")
+
+    def _kept(self, name: str) -> str:
+        return f"{name} stays {show_value(self.in_force.get(name))}"
+
+    def _show_error(self, name: str) -> None:
+        message = self._unreadable.get(name) or self._refused.get(name, "")
         self.fields[name].mark(bool(message))
         self.errors[name].setText(message)
         self.errors[name].setVisible(bool(message))

@@ -95,6 +95,76 @@ def test_invalid_values_are_shown_inline_and_change_nothing(window):
     assert form.error("lr") == "" and tab.model.scenario.runs[3].hyperparams["lr"] == 0.01
 
 
+def test_unreadable_lr_stays_marked_while_another_field_is_edited(window):
+    """abc in lr, then a valid eps: lr keeps its mark and its text, the run keeps its lr (and says
+    so), and the eps edit is taken."""
+    tab = tab_of(window)
+    tab.model.select(3)  # Adam, lr 0.05
+    form = tab.run_editor.hyper_form
+    form.fields["lr"].edit.setText("abc")
+    form.fields["lr"].edit.editingFinished.emit()
+    form.fields["eps"].edit.setText("1e-6")
+    form.fields["eps"].edit.editingFinished.emit()
+    run = tab.model.scenario.runs[3]
+    assert form.error("lr") == "'abc' is not a number; lr stays 0.05"
+    assert not form.errors["lr"].isHidden() and form.fields["lr"].edit.styleSheet()
+    assert form.fields["lr"].edit.text() == "abc"
+    assert dict(run.hyperparams) == {"lr": 0.05, "eps": 1e-6} and form.error("eps") == ""
+    expected = simulate("rosenbrock", "Adam", start=(-1.5, 2.0), steps=600, hyperparams={"lr": 0.05, "eps": 1e-6})
+    np.testing.assert_array_equal(tab.model.results[3].trajectory.xy, expected.xy)
+    form.fields["lr"].edit.setText("0.01")
+    form.fields["lr"].edit.editingFinished.emit()
+    assert form.error("lr") == "" and not form.fields["lr"].edit.styleSheet()
+    assert dict(run.hyperparams) == {"lr": 0.01, "eps": 1e-6}
+
+
+def test_a_refused_edit_says_what_stays_and_a_cross_check_marks_the_culprit(window):
+    tab = tab_of(window)
+    tab.model.select(1)  # SGD + momentum 0.9
+    form = tab.run_editor.hyper_form
+    form.fields["nesterov"].box.setChecked(True)
+    assert form.error("nesterov") == ""
+    form.fields["momentum"].edit.setText("0")
+    form.fields["momentum"].edit.editingFinished.emit()
+    refusal = "SGD: invalid nesterov=True: Nesterov momentum requires momentum > 0 and dampening = 0"
+    assert form.error("momentum").startswith(refusal) and form.error("momentum").endswith("; momentum stays 0.9")
+    assert form.error("nesterov").startswith(refusal)  # at fault, though in force
+    assert tab.model.scenario.runs[1].hyperparams["momentum"] == 0.9
+    form.fields["nesterov"].box.setChecked(False)  # valid: the in-force values are fine again
+    assert form.error("nesterov") == "" and tab.model.scenario.runs[1].hyperparams["nesterov"] is False
+    assert form.error("momentum").startswith(refusal)  # its text, 0, is still not in force
+    assert tab.model.scenario.runs[1].hyperparams["momentum"] == 0.9
+
+
+def test_an_edited_value_is_checked_once_on_its_way_to_the_run(window, monkeypatch):
+    from simulator import optimizers, schedules
+
+    checked = []
+    for module in (optimizers, schedules):
+        original = module.coerce_given
+        monkeypatch.setattr(module, "coerce_given", lambda params, overrides, owner, *rest, original=original:
+                            checked.append(owner) or original(params, overrides, owner, *rest))
+    tab = tab_of(window)
+    tab.model.select(3)  # Adam
+    editor = tab.run_editor
+    editor.schedule.setCurrentText("CosineAnnealingLR")
+    editor._schedule_chosen(editor.schedule.currentIndex())
+    checked.clear()
+    editor.hyper_form.fields["lr"].edit.setText("0.02")
+    editor.hyper_form.fields["lr"].edit.editingFinished.emit()
+    assert checked.count("Adam") == 1  # by the editor; simulate() takes the result as it is
+    checked.clear()
+    editor.schedule_form.fields["T_max"].edit.setText("300")
+    editor.schedule_form.fields["T_max"].edit.editingFinished.emit()
+    assert checked == ["CosineAnnealingLR"]  # once, by the editor: not again in simulate or its plan
+    run = tab.model.scenario.runs[3]
+    assert dict(run.hyperparams) == {"lr": 0.02} and run.schedule == ("CosineAnnealingLR", {"T_max": 300})
+    expected = simulate("rosenbrock", "Adam", start=(-1.5, 2.0), steps=600, hyperparams={"lr": 0.02},
+                        schedule=("CosineAnnealingLR", {"T_max": 300}))
+    np.testing.assert_array_equal(tab.model.results[3].trajectory.xy, expected.xy)
+    np.testing.assert_array_equal(tab.model.results[3].trajectory.lr, expected.lr)
+
+
 def test_cross_parameter_errors_name_the_parameter(window):
     tab = tab_of(window)
     tab.model.select(0)  # SGD, momentum 0

@@ -114,6 +114,34 @@ def test_a_configuration_error_shows_in_the_ui_and_disables_start(qtbot, tab):
     assert panel.check_now() and tab.start_button.isEnabled()
 
 
+def test_unreadable_lr_stays_marked_while_another_option_is_edited(qtbot, tab):
+    """abc in lr, then a valid eps: lr keeps its mark and its text, the configuration keeps its lr
+    (and the mark says so), the eps edit is taken, and a passing check does not clear the mark."""
+    panel = tab.panel
+    form = panel.optimizer_form
+    form.fields["lr"].edit.setText("abc")
+    form.fields["lr"]._edited()
+    form.fields["eps"].edit.setText("1e-6")
+    form.fields["eps"]._edited()
+    assert panel.check_now()
+    assert form.error("lr") == "'abc' is not a number; lr stays 0.01"
+    assert form.fields["lr"].edit.text() == "abc" and form.fields["lr"].edit.styleSheet()
+    assert panel.config.optimizer.options["lr"] == 0.01 and panel.config.optimizer.options["eps"] == 1e-6
+    assert form.error("eps") == ""
+    form.fields["lr"].edit.setText("0.02")
+    form.fields["lr"]._edited()
+    assert panel.check_now() and form.error("lr") == "" and panel.config.optimizer.options["lr"] == 0.02
+
+
+def test_a_refusal_from_torch_marks_the_field_its_error_names(qtbot, tab):
+    panel = tab.panel
+    panel.optimizer_form.fields["eps"].edit.setText("-1")
+    panel.optimizer_form.fields["eps"]._edited()
+    assert not panel.check_now()
+    assert "optimizer.eps: Invalid epsilon value: -1" in panel.optimizer_form.error("eps")
+    assert panel.optimizer_form.error("lr") == ""
+
+
 def test_param_group_preview_shows_where_each_parameter_lands(qtbot, tab):
     panel = tab.panel
     panel.set_key("optimizer.no_decay_bias_norm", True)

@@ -316,3 +316,26 @@ def test_bad_sweeps_are_refused_with_a_named_culprit(kwargs, culprit):
     arguments.update(kwargs)
     with pytest.raises(SimulatorError, match=culprit):
         sweep(**arguments)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"surface": "nope"},
+    {"optimizer": "Adamm"},
+    {"hyperparams": {"lr": -1.0}},
+    {"hyperparams": {"foo": 1.0}},
+    {"steps": 2.5},
+    {"noise": -0.1},
+    {"schedule": ("StepLR", {})},
+    {"surface_params": {"q": 1.0}},
+    {"optimizer": "LBFGS", "noise": 0.1},
+    {"optimizer": "LBFGS", "schedule": ("OneCycleLR", {"max_lr": 0.1})},
+    {"steps": -1, "noise": -0.1},  # two culprits: both name the same first one
+])
+def test_simulate_and_simulate_many_refuse_alike(kwargs):
+    # one preparation (engine.prepare_run) checks both: the same words for the same mistake
+    arguments = {"surface": "rosenbrock", "optimizer": "Adam", "steps": 5, **kwargs}
+    with pytest.raises(SimulatorError) as single:
+        simulate(start=(0.0, 0.0), **arguments)
+    with pytest.raises(SimulatorError) as many:
+        simulate_many(starts=[[0.0, 0.0]], **arguments)
+    assert str(single.value) == str(many.value)

@@ -105,3 +105,67 @@ def test_bad_arguments_are_refused_with_a_named_culprit(kwargs, culprit):
 def test_surface_parameters_change_the_surface():
     steep = simulate("quadratic", "SGD", start=(1.0, 1.0), steps=1, hyperparams={"lr": 0.01}, surface_params={"b": 50.0})
     assert steep.grad[0, 1] == 50.0 and steep.loss[0] == 0.5 * (1.0 + 50.0)
+
+
+# ---- the kernel table: built from the registry, dispatched by id, cached under its key -------
+
+
+def test_kernel_ids_are_the_registry_order():
+    from simulator.optimizers import KERNELS, OPTIMIZERS
+
+    assert len(set(KERNELS)) == len(KERNELS)
+    records = [spec for spec in OPTIMIZERS.values() if not spec.closure]
+    assert tuple(dict.fromkeys(spec.kernel for spec in records)) == KERNELS
+    for spec in records:
+        assert KERNELS[spec.kernel_id] is spec.kernel
+    assert get_optimizer("Adam").kernel_id == get_optimizer("AdamW").kernel_id  # one kernel, two records
+    assert get_optimizer("LBFGS").kernel_id == -1
+
+
+def test_the_lr_travels_apart_from_the_packed_vector():
+    sgd = get_optimizer("SGD")
+    packed = sgd.pack(sgd.resolve({"lr": 0.125, "momentum": 0.5, "dampening": 0.25}))
+    assert packed.tolist() == [0.5, 0.25, 0.0, 0.0, 0.0]  # momentum, dampening, weight_decay, nesterov, maximize
+    assert sgd.slot("momentum") == 0
+    adam = get_optimizer("Adam")
+    assert adam.slot("betas") == 0  # momentum cycling writes beta1 here
+    assert adam.pack(adam.resolve({"lr": 0.5}))[:2].tolist() == [0.9, 0.999]
+
+
+def test_the_dispatch_runs_the_kernel_of_each_id_and_nothing_else():
+    from numba import njit
+
+    from simulator.kernels import build_dispatch
+
+    def writer(value):
+        @njit
+        def step(p, g, lr, hp, state, fused):
+            p[0] = value + lr * g[0] + hp[0] + state[0]
+        return step
+
+    dispatch = build_dispatch((writer(10.0), writer(20.0), writer(30.0)))
+
+    @njit
+    def run(kernel_id, p):
+        dispatch(kernel_id, p, np.ones(2), 0.5, np.zeros(1), np.zeros(1), False)
+
+    for kernel_id, expected in ((0, 10.5), (1, 20.5), (2, 30.5), (3, -1.0), (-1, -1.0)):
+        p = np.array([-1.0, -1.0])
+        run(kernel_id, p)
+        assert p.tolist() == [expected, -1.0], kernel_id
+
+
+def test_compiled_loops_are_cached_under_the_kernel_table():
+    # Numba keys a cached loop to its own file only: without the table in the key, a loop compiled
+    # before an optimizer was added would load from disk and silently skip the new kernel.
+    from simulator import batch, engine, kernels
+    from simulator.optimizers import KERNELS
+
+    key = kernels.kernels_key(KERNELS)
+    assert kernels.kernels_key(KERNELS[::-1]) != key
+    assert kernels.kernels_key(KERNELS[:-1]) != key
+    assert kernels.kernels_key(KERNELS) == key  # stable, so a warm cache loads
+    for loop in (engine._run, batch._run_block, batch._explore, batch._adam_axis):
+        assert set(KERNELS) <= set(loop._cache.steps), loop
+        index_key = loop._cache._index_key((), loop.targetctx.codegen())
+        assert index_key[-1] == kernels.kernels_key(loop._cache.steps), loop

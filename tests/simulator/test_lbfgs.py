@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator import SimulatorError, get_surface
+from simulator import SimulatorError, get_surface, simulate
 from simulator.evaluation import escape_box
 from simulator.lbfgs import (
     LBFGS_OPTIONS,
@@ -25,7 +25,6 @@ from simulator.lbfgs import (
     pack_lbfgs_options,
     resolve_lbfgs_options,
     run_lbfgs,
-    simulate_lbfgs,
 )
 from simulator.numerics import FUSED
 
@@ -69,6 +68,20 @@ def torch_lbfgs(surface, start, steps, options, lrs=None):
 
 def relative_error(ours, theirs):
     return float(np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-300)))
+
+
+def simulate_lbfgs(surface, start, steps, options, **kwargs):
+    """simulate()'s LBFGS run (the one entry point), as the plain arrays the tests compare."""
+    trajectory = simulate(surface, "LBFGS", start=start, steps=steps, hyperparams=options, **kwargs)
+    assert trajectory.state_names == STATE_NAMES
+    return {
+        "xy": trajectory.xy, "loss": trajectory.loss, "grad": trajectory.grad, "lr": trajectory.lr,
+        "state": trajectory.state, "evals": trajectory.evals, "trial_xy": trajectory.trials.xy,
+        "trial_loss": trajectory.trials.loss, "trial_offset": trajectory.trials.offset,
+        "trial_count": trajectory.trials.count, "status": trajectory.status,
+        "diverged_at": trajectory.diverged_at, "converged_at": trajectory.converged_at,
+        "message": trajectory.message, "hyperparams": trajectory.hyperparams,
+    }
 
 
 def trials(result, k):
@@ -225,9 +238,11 @@ def test_never_moving_run_matches_torch():
 
 
 def test_learning_rate_per_step_like_a_scheduler():
-    lrs = np.geomspace(1.0, 0.05, 31)
     for options in ({}, {"history_size": 5}):
-        result = simulate_lbfgs("rosenbrock", (-1.5, 2.0), 30, options, lrs=lrs)
+        result = simulate_lbfgs("rosenbrock", (-1.5, 2.0), 30, options,
+                                schedule=("ExponentialLR", {"gamma": 0.9}))
+        _, lrs = _torch_lbfgs_scheduled("rosenbrock", (-1.5, 2.0), 30, options,
+                                        lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9))
         theirs, points, _ = torch_lbfgs("rosenbrock", (-1.5, 2.0), 30, options, lrs=lrs)
         rows = len(result["xy"])
         assert np.array_equal(result["xy"], theirs[:rows])
@@ -324,10 +339,6 @@ def test_unknown_option_and_bad_input_are_refused():
         simulate_lbfgs("rosenbrock", (math.nan, 0.0), 3, {})
     with pytest.raises(SimulatorError, match="invalid steps"):
         simulate_lbfgs("rosenbrock", None, -1, {})
-    with pytest.raises(SimulatorError, match="lrs"):
-        simulate_lbfgs("rosenbrock", None, 3, {}, lrs=[1.0, 1.0])
-    with pytest.raises(SimulatorError, match="lrs"):
-        simulate_lbfgs("rosenbrock", None, 2, {}, lrs=[1.0, -1.0, 1.0])
     with pytest.raises(SimulatorError, match="unknown parameter"):
         simulate_lbfgs("rosenbrock", None, 3, {}, surface_params={"c": 1.0})
     with pytest.raises(SimulatorError):

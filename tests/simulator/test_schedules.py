@@ -6,11 +6,17 @@ import numpy as np
 import pytest
 
 from simulator import SimulatorError, get_optimizer
-from simulator.schedules import SCHEDULES, get_schedule, schedule_arrays
+from simulator.schedules import SCHEDULES, get_schedule, join_warmup, momentum_key, split_warmup
+from simulator.schedules import schedule_arrays as _schedule_arrays
 
 torch = pytest.importorskip("torch")
 
 STEPS = 300
+
+
+def schedule_arrays(schedule, spec, values, steps):
+    """The plan for a run of optimizer ``spec``: its momentum key and name, as the engine passes them."""
+    return _schedule_arrays(schedule, momentum_key(spec.hyperparam_names), values, steps, spec.name)
 
 CASES = [
     ("SGD", {"lr": 0.1}, ("StepLR", {"step_size": 30})),
@@ -108,6 +114,25 @@ def test_momentum_cycling_needs_momentum_or_betas_like_torch():
         torch.optim.lr_scheduler.CyclicLR(torch.optim.Adagrad([torch.nn.Parameter(torch.zeros(2))]), 0.01, 0.1)
     with pytest.raises(SimulatorError, match="cycle_momentum=false"):
         schedule_arrays(("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1}), spec, spec.resolve({}), 10)
+
+
+def test_momentum_key_is_torchs_choice_and_a_missing_one_names_the_optimizer():
+    # torch's CyclicLR/OneCycleLR: betas[0] where the optimizer has betas, else momentum
+    assert momentum_key(get_optimizer("Adam").hyperparam_names) == "betas"
+    assert momentum_key(get_optimizer("SGD").hyperparam_names) == "momentum"
+    assert momentum_key(get_optimizer("Adagrad").hyperparam_names) is None
+    assert momentum_key(["lr", "momentum", "betas"]) == "betas"
+    with pytest.raises(SimulatorError, match=r"cycle_momentum=True: Adagrad has neither momentum nor betas"):
+        _schedule_arrays(("OneCycleLR", {"max_lr": 0.1}), None, {"lr": 0.01}, 10, "Adagrad")
+
+
+@pytest.mark.parametrize("inner", [None, ("StepLR", {"step_size": 5}), ("CosineAnnealingLR", {"T_max": 40})])
+def test_a_warmup_joined_in_front_splits_off_again(inner):
+    joined = join_warmup(inner, 8)
+    ramp = ("LinearLR", {"start_factor": 1.0 / 8, "total_iters": 8})
+    assert joined == (ramp if inner is None else ("SequentialLR", {"schedulers": [ramp, inner], "milestones": [8]}))
+    assert split_warmup(joined) == (inner, 8)
+    assert join_warmup(inner, 0) == inner and split_warmup(inner) == (inner, 0)
 
 
 def test_one_cycle_defaults_to_the_runs_length():

@@ -1,20 +1,23 @@
 """Surfaces: analytic gradients, published minima, grid, dispatch by id, lookup and errors."""
 
 import math
+import re
 
 import numba
 import numpy as np
 import pytest
 import sympy as sp
 
-from simulator.errors import SimulatorError
-from simulator.surfaces import (
+from simulator.builtin_surfaces import (
     SURFACE_NAMES,
     SURFACES,
-    get_surface,
+    TABLE,
+    dispatch_on_id,
     surface_grad,
     surface_value,
 )
+from simulator.errors import SimulatorError
+from simulator.surfaces import get_surface
 
 EXPECTED_NAMES = (
     "rosenbrock", "rastrigin", "himmelblau", "beale", "booth", "ackley", "goldstein_price",
@@ -232,6 +235,63 @@ def test_dispatchers_reject_an_unknown_id():
         surface_value(len(SURFACE_NAMES), 0.0, 0.0, np.empty(0))
     with pytest.raises(ValueError, match="unknown surface id"):
         surface_grad(-1, 0.0, 0.0, np.empty(0))
+
+
+def test_every_table_entry_is_a_surface_its_id_reaches():
+    # a surface is its table entry: name, id, functions and start all come from it
+    for surface_id, entry in enumerate(TABLE):
+        s = SURFACES[entry.name]
+        assert s.surface_id == surface_id and SURFACE_NAMES[surface_id] == entry.name
+        assert s.value_fn is entry.value and s.grad_fn is entry.grad
+        assert s.default_start == tuple(entry.start) and s.param_names == tuple(entry.params)
+        p = s.params_array()
+        x, y = s.default_start
+        assert surface_value(surface_id, x, y, p) == entry.value(x, y, p)
+        assert surface_grad(surface_id, x, y, p) == entry.grad(x, y, p)
+
+
+@numba.njit
+def _toy_sum(x, y, params):
+    return x + y
+
+
+@numba.njit
+def _toy_product(x, y, params):
+    return x * y + params[0]
+
+
+def test_the_dispatch_is_generated_for_any_table():
+    by_id = dispatch_on_id((_toy_sum, _toy_product))
+
+    @numba.njit
+    def call(surface_id, x, y, params):
+        return by_id(surface_id, x, y, params)
+
+    params = np.array([0.5])
+    assert call(0, 2.0, 3.0, params) == 5.0
+    assert call(1, 2.0, 3.0, params) == 6.5
+    with pytest.raises(ValueError, match="unknown surface id"):
+        call(2, 2.0, 3.0, params)
+
+
+# a call to a maths-library function (or LLVM's intrinsic for one) in compiled code
+_LIBM_CALL = re.compile(
+    r"call [^\n]*@(llvm\.)?(sin|cos|tan|exp|log|pow|sqrt|hypot|atan2?|asin|acos|sinh|cosh|tanh)[a-z0-9._]*\("
+)
+
+
+@pytest.mark.parametrize("entry", TABLE, ids=[entry.name for entry in TABLE])
+def test_polynomial_entries_call_no_maths_library(entry):
+    # simulate_many vectorises the polynomial ones; a libm call there could round differently
+    # (compiled afresh: Numba shows no IR for cached code; a helper they call keeps its own IR,
+    # as goldstein_price's parts do, which is polynomial)
+    p = np.array(list(entry.params.values()), dtype=np.float64)
+    ir = ""
+    for function in (entry.value, entry.grad):
+        fresh = numba.njit(error_model="numpy")(function.py_func)
+        fresh(0.3, 0.2, p)
+        ir += "".join(fresh.inspect_llvm().values())
+    assert entry.polynomial == (_LIBM_CALL.search(ir) is None)
 
 
 # --- grid --------------------------------------------------------------------------------------

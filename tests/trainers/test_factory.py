@@ -67,6 +67,25 @@ def test_torch_checks_the_values_and_the_message_names_the_key(options, message)
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(("options", "param", "value", "torch_text"), [
+    ({"lr": -1.0}, "optimizer.lr", -1.0, "Invalid learning rate: -1.0"),
+    ({"lrr": 0.1}, "optimizer.lrr", None, None),
+    ({"param_groups": [{"match": "head", "lr": -2.0}]}, "optimizer.param_groups[0].lr", -2.0,
+     "Invalid learning rate: -2.0"),
+    ({"param_groups": [{"match": "^decoder"}]}, "optimizer.param_groups[0].match", None, None),
+])
+def test_a_refusal_carries_its_key_value_and_torchs_words(options, param, value, torch_text):
+    with pytest.raises(ConfigError) as caught:
+        TrainingRun(small_config(optimizer=options))
+    error = caught.value
+    assert (error.param, error.torch_text) == (param, torch_text)
+    if value is not None:
+        assert error.value == value
+    with pytest.raises(ConfigError) as caught:
+        small_config(data={"batch_size": 0})
+    assert (caught.value.param, caught.value.value) == ("data.batch_size", 0)
+
+
 def test_first_matching_rule_wins_and_the_rest_is_default():
     model = build_model(ModelConfig(name="mlp", hidden=[8, 8]), (2,), 2)
     config = OptimizerConfig(name="SGD", options={"lr": 0.1, "weight_decay": 1e-3}, param_groups=[
