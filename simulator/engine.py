@@ -136,6 +136,8 @@ def simulate(
     description = {
         "surface": surf.name, "optimizer": spec.name, "hyperparams": values,
         "label": label or spec.name, "schedule": run.schedule,
+        # with the start (row 0) and the steps (rows), enough to run it again, noise included
+        "surface_params": dict(surface_params or {}), "noise": sigma, "seed": seed,
     }
     if spec.closure:
         return _simulate_lbfgs(surf, params, start_point, steps, run.hps[0], plan, description)

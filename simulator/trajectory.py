@@ -23,7 +23,8 @@ from simulator.values import parse_document
 
 CORE_COLUMNS = ("step", "x", "y", "loss", "grad_x", "grad_y", "lr")
 EVALS_COLUMN = "evals"
-RUN_COLUMNS = ("run", "surface", "optimizer", "hyperparams", "schedule", "status")
+RUN_COLUMNS = ("run", "surface", "surface_params", "optimizer", "hyperparams", "schedule", "noise", "seed",
+               "status")
 STATE_PREFIX = "state_"
 
 OK, DIVERGED, CONVERGED = "ok", "diverged", "converged"
@@ -73,6 +74,9 @@ class Trajectory:
     evals: np.ndarray | None = None
     trials: LineSearchTrials | None = field(default=None, repr=False)
     converged_at: int | None = None
+    surface_params: dict = field(default_factory=dict)
+    noise: float = 0.0  # σ of the Gaussian noise added to every gradient component
+    seed: int | None = None  # the noise's seed (None: a fresh one, not reproducible)
 
     @property
     def steps(self) -> int:
@@ -113,6 +117,10 @@ class Trajectory:
             "optimizer": self.optimizer,
             "hyperparams": json.dumps(_jsonable(self.hyperparams), sort_keys=True),
             "schedule": "" if self.schedule is None else json.dumps(_jsonable(self.schedule), sort_keys=True),
+            "surface_params": "" if not self.surface_params else json.dumps(_jsonable(self.surface_params),
+                                                                             sort_keys=True),
+            "noise": repr(float(self.noise)),
+            "seed": "" if self.seed is None else str(int(self.seed)),
             "status": OK if self.status == OK else self.message,
         }
         columns = {
@@ -233,6 +241,14 @@ def _run_from_rows(path, header, index, rows) -> Trajectory:
         raise SimulatorError(f"{path}: column 'hyperparams' must hold a JSON object")
     hyperparams = {k: tuple(v) if isinstance(v, list) else v for k, v in hyperparams.items()}
     schedule = _json_cell(path, "schedule", text("schedule")) if text("schedule") else None
+    surface_params = _json_cell(path, "surface_params", text("surface_params") or "{}")
+    if not isinstance(surface_params, dict):
+        raise SimulatorError(f"{path}: column 'surface_params' must hold a JSON object")
+    try:  # files written before these columns: no noise, seed unknown
+        noise = float(text("noise") or 0.0)
+        seed = int(text("seed")) if text("seed") else None
+    except ValueError:
+        raise SimulatorError(f"{path}: column 'noise' or 'seed' holds a value that is not a number") from None
     status_text = text("status", OK)
     status, diverged_at, converged_at = OK, None, None
     for name in (DIVERGED, CONVERGED):
@@ -257,6 +273,7 @@ def _run_from_rows(path, header, index, rows) -> Trajectory:
         state_names=state_names, surface=text("surface"), optimizer=text("optimizer"),
         hyperparams=hyperparams, status=status, diverged_at=diverged_at, label=text("run"),
         schedule=None if schedule is None else tuple(schedule), evals=evals, converged_at=converged_at,
+        surface_params=surface_params, noise=noise, seed=seed,
     )
 
 

@@ -21,6 +21,7 @@ import cli
 import main as entry_point
 from cli.values import parse_point, parse_settings
 from simulator import OPTIMIZERS, SURFACES, SimulatorError, Trajectory, get_surface, simulate
+from simulator.trajectory import RUN_COLUMNS
 from simulator.values import parse_value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,7 +218,7 @@ def test_diverging_run_writes_its_finite_rows_and_exits_0(tmp_path, capsys):
     assert 0 < k < 501  # it did diverge, well before the end
     rows = csv_rows(out)
     assert len(rows) == k  # rows 0 .. k-1 are finite; row k is where it left
-    numeric = [c for c in rows[0] if c not in ("run", "surface", "optimizer", "hyperparams", "schedule", "status")]
+    numeric = [c for c in rows[0] if c not in RUN_COLUMNS]  # the per-run columns: names, JSON, status
     assert "x" in numeric and "loss" in numeric
     assert all(math.isfinite(float(r[c])) for r in rows for c in numeric)
     assert {r["status"] for r in rows} == {f"diverged at step {k}"}

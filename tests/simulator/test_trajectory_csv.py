@@ -158,3 +158,25 @@ def test_write_runs_csv_refuses_repeated_names_and_nothing(tmp_path):
     with pytest.raises(SimulatorError, match="no runs"):
         trajectory_module.write_runs_csv(tmp_path / "x.csv", [])
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_noisy_run_can_be_run_again_from_its_csv_alone(tmp_path):
+    original = simulate("rosenbrock", "Adam", start=(-1.0, 1.5), steps=80, hyperparams={"lr": 0.05},
+                        noise=0.3, seed=7, surface_params={"a": 1.5})
+    path = tmp_path / "noisy.csv"
+    original.to_csv(path)
+    back = Trajectory.from_csv(path)
+    assert (back.noise, back.seed, back.surface_params) == (0.3, 7, {"a": 1.5})
+    again = simulate(back.surface, back.optimizer, start=tuple(back.xy[0]), steps=back.steps,
+                     hyperparams=back.hyperparams, noise=back.noise, seed=back.seed,
+                     surface_params=back.surface_params, schedule=back.schedule)
+    assert np.array_equal(again.xy, original.xy) and np.array_equal(again.grad, original.grad)
+
+
+def test_a_csv_written_before_the_noise_columns_still_reads(tmp_path):
+    path = tmp_path / "old.csv"
+    path.write_text("step,x,y,loss,grad_x,grad_y,lr,run,surface,optimizer,hyperparams,schedule,status\n"
+                    '0,1.0,2.0,3.0,0.5,0.5,0.1,SGD,booth,SGD,"{""lr"": 0.1}",,ok\n'
+                    '1,0.95,1.95,2.5,0.4,0.4,0.1,SGD,booth,SGD,"{""lr"": 0.1}",,ok\n')
+    old = Trajectory.from_csv(path)
+    assert (old.noise, old.seed, old.surface_params) == (0.0, None, {}) and old.hyperparams == {"lr": 0.1}
