@@ -98,6 +98,9 @@ class Playback(QObject):
         self.seek(target)
 
 
+TIMELINE_MIN_WIDTH = 240  # pixels: room to aim at a step of a 5,000-step run
+
+
 class PlaybackBar(QWidget):
     """Play/pause, step, first/last, a timeline slider, speed, loop and "step k / N"."""
 
@@ -123,6 +126,7 @@ class PlaybackBar(QWidget):
         button(QStyle.StandardPixmap.SP_MediaSeekForward, "Step forward (→)", lambda: playback.step(1))
         button(QStyle.StandardPixmap.SP_MediaSkipForward, "Last frame (End)", playback.end)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setMinimumWidth(TIMELINE_MIN_WIDTH)
         self.slider.setToolTip("Timeline: drag to any step")
         self.slider.valueChanged.connect(self._scrubbed)
         layout.addWidget(self.slider, 1)

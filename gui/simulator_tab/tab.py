@@ -62,20 +62,17 @@ class SimulatorTab(QWidget):
 
         scroll = scrolling_column(self, (self.scenario_panel, self.run_list, self.run_editor, view_box))
 
-        centre = QWidget(self)
-        centre_layout = QVBoxLayout(centre)
-        centre_layout.setContentsMargins(0, 0, 0, 0)
-        centre_layout.addWidget(self.map, 1)
-        centre_layout.addWidget(self.bar)
-
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        for widget in (scroll, centre, self.side):
+        for widget in (scroll, self.map, self.side):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([390, 800, 410])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.splitter, 1)
+        # the whole width, as in a video player: under the map alone, a laptop's 1280 pixels left
+        # the timeline 15 pixels wide
+        layout.addWidget(self.bar)
 
         self.model.changed.connect(self._show_results)
         self.model.surface_changed.connect(self._show_surface)

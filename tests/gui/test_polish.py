@@ -37,3 +37,13 @@ def test_the_basin_export_holds_the_legend_and_no_buttons(qtbot, window, tmp_pat
     picture = QImage(str(tmp_path / "basin.png"))
     assert picture.height() > explore.basin.plot.height() + explore.basin.legend.height() // 2
     assert explore.basin.legend.text() and explore.basin.legend.isVisibleTo(explore.basin.figure)
+
+
+def test_the_timeline_spans_the_window_on_a_laptop(qtbot, window):
+    from gui.simulator_tab.playback import TIMELINE_MIN_WIDTH
+
+    window.resize(1280, 768)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    bar = window.simulator.bar
+    assert bar.width() >= window.width() - 20  # under the map and the side plots, not the map alone
+    assert bar.slider.width() >= TIMELINE_MIN_WIDTH
