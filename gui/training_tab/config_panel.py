@@ -406,9 +406,10 @@ class ConfigPanel(QWidget):
 
         name = self.config.optimizer.name
         if self.optimizer_form is None or self._optimizer_form_name != name.lower():
+            options = optimizer_options(name)  # ConfigError for an unknown name: the old form stays
             if self.optimizer_form is not None:
                 _discard(self.optimizer_form)
-            self.optimizer_form = ParamForm(optimizer_options(name), self)
+            self.optimizer_form = ParamForm(options, self)
             self.optimizer_form.edited.connect(self._optimizer_option)
             self.optimizer_form_holder.addWidget(self.optimizer_form)
             self._optimizer_form_name = name.lower()
@@ -437,11 +438,12 @@ class ConfigPanel(QWidget):
 
         name = self.config.scheduler.name
         if self._scheduler_form_name != (name or "").lower() or self.scheduler_form is None:
+            options = scheduler_options(name) if name is not None else None  # ConfigError first
             if self.scheduler_form is not None:
                 _discard(self.scheduler_form)
                 self.scheduler_form = None
             if name is not None:
-                self.scheduler_form = ParamForm(scheduler_options(name), self)
+                self.scheduler_form = ParamForm(options, self)
                 self.scheduler_form.edited.connect(self._scheduler_option)
                 self.scheduler_form_holder.addWidget(self.scheduler_form)
             self._scheduler_form_name = (name or "").lower()
@@ -516,7 +518,22 @@ class ConfigPanel(QWidget):
 
     # -- whole configuration --------------------------------------------------------------------------
     def load(self, config: RunConfig) -> None:
-        self.config = config.copy()
+        """Show ``config``, all or nothing: one the forms cannot show (an optimizer or scheduler
+        torch does not have) is refused with ConfigError before anything changes."""
+        from trainers.introspect import optimizer_options, scheduler_options
+
+        optimizer_options(config.optimizer.name)
+        if config.scheduler.name is not None:
+            scheduler_options(config.scheduler.name)
+        previous = self.config
+        try:
+            self._show(config.copy())
+        except ConfigError:
+            self._show(previous)  # what a form refused midway: back to the configuration shown
+            raise
+
+    def _show(self, config: RunConfig) -> None:
+        self.config = config
         for form in self.forms:
             form.load()
         self._optimizer_form_name = None
