@@ -180,6 +180,7 @@ class ConfigPanel(QWidget):
 
     changed = Signal()
     checked = Signal(bool, str)
+    pending_changed = Signal()  # a field's text became, or stopped being, a value not in force
 
     def __init__(self, config: RunConfig | None = None, parent=None):
         super().__init__(parent)
@@ -353,9 +354,11 @@ class ConfigPanel(QWidget):
             if error is not None:
                 error.setText(str(refused))
                 error.show()
+            self.pending_changed.emit()
             return False
         if error is not None:
             error.hide()
+            self.pending_changed.emit()
         for form in self.forms:
             if dotted in form.loaders:
                 form.loaders[dotted]()  # the widget shows the value, also when set from code
@@ -411,6 +414,7 @@ class ConfigPanel(QWidget):
                 _discard(self.optimizer_form)
             self.optimizer_form = ParamForm(options, self)
             self.optimizer_form.edited.connect(self._optimizer_option)
+            self.optimizer_form.marks_changed.connect(self.pending_changed)
             self.optimizer_form_holder.addWidget(self.optimizer_form)
             self._optimizer_form_name = name.lower()
         self.optimizer_form.set_values(self.config.optimizer.options)
@@ -445,6 +449,7 @@ class ConfigPanel(QWidget):
             if name is not None:
                 self.scheduler_form = ParamForm(options, self)
                 self.scheduler_form.edited.connect(self._scheduler_option)
+                self.scheduler_form.marks_changed.connect(self.pending_changed)
                 self.scheduler_form_holder.addWidget(self.scheduler_form)
             self._scheduler_form_name = (name or "").lower()
         if self.scheduler_form is not None:
@@ -546,6 +551,15 @@ class ConfigPanel(QWidget):
 
     def current_config(self) -> RunConfig:
         return self.config.copy()
+
+    def pending(self) -> list[str]:
+        """The keys whose field shows what the configuration does not hold (unreadable text, a
+        refused value): Start trains what the configuration holds, so it waits until there are none."""
+        keys = [key for form in self.forms for key, error in form.errors.items() if not error.isHidden()]
+        for section, form in (("optimizer", self.optimizer_form), ("scheduler", self.scheduler_form)):
+            if form is not None:
+                keys += [f"{section}.{name}" for name in form.pending()]
+        return keys
 
     def _cached_dataset(self, key: tuple):
         return self._dataset_cache[1] if self._dataset_cache is not None and self._dataset_cache[0] == key \

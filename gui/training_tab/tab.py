@@ -57,7 +57,9 @@ class TrainingTab(QWidget):
         self.plots = LivePlots(self)
         self.runs = RunList(self)
         self._build_layout()
+        self._config_ok, self._config_message = False, ""
         self.panel.checked.connect(self._config_checked)
+        self.panel.pending_changed.connect(self._update_start)
         self.runs.shown_changed.connect(self._mark_dirty)
         self.runs.renamed.connect(self._renamed)
         self._message_about: tuple | None = None  # (record, the message after its name)
@@ -135,15 +137,28 @@ class TrainingTab(QWidget):
 
     # -- running ------------------------------------------------------------------------------------
     def _config_checked(self, ok: bool, message: str) -> None:
-        if not self.is_running:
-            self.start_button.setEnabled(ok)
-            self.start_button.setToolTip("train the configuration on the left" if ok else message)
+        self._config_ok, self._config_message = ok, message
+        self._update_start()
+
+    def _update_start(self) -> None:
+        """Start is on when the configuration checks and every field shows what it holds."""
+        if self.is_running:
+            return
+        pending = self.panel.pending()
+        ok = self._config_ok and not pending
+        self.start_button.setEnabled(ok)
+        self.start_button.setToolTip("train the configuration on the left" if ok else
+                                     self._config_message or f"fix {', '.join(pending)} first")
 
     @property
     def is_running(self) -> bool:
         return self.active is not None
 
     def start(self) -> RunRecord | None:
+        pending = self.panel.pending()
+        if pending:  # Ctrl+Enter as the button: never a run of values other than those shown
+            self.message.setText(f"fix {', '.join(pending)} first: the fields marked red are not in force")
+            return None
         if self.is_running or not self.panel.check_now():
             return None
         config = self.panel.current_config()

@@ -254,6 +254,7 @@ class ParamForm(QWidget):
     """
 
     edited = Signal(str, object)
+    marks_changed = Signal()  # a field was marked or cleared (see :meth:`pending`)
 
     def __init__(self, params, parent=None):
         super().__init__(parent)
@@ -346,6 +347,12 @@ class ParamForm(QWidget):
         self.fields[name].mark(bool(message))
         self.errors[name].setText(message)
         self.errors[name].setVisible(bool(message))
+        self.marks_changed.emit()
 
     def error(self, name: str) -> str:
         return self.errors[name].text() if name in self.errors else ""
+
+    def pending(self) -> list[str]:
+        """The fields whose text is not the value in force (unreadable, or refused): while any is,
+        what the form shows is not what would run."""
+        return sorted(set(self._unreadable) | self._not_in_force)

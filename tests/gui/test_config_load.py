@@ -26,3 +26,28 @@ def test_a_file_the_tab_cannot_show_changes_nothing(qtbot, window, tmp_path, tex
     qtbot.waitUntil(lambda: tab.panel.optimizer_form.isVisibleTo(tab.panel))  # Qt shows it on layout
     qtbot.waitUntil(lambda: tab.panel.preview_worker is None, timeout=60_000)
     assert tab.start_button.isEnabled()
+
+
+def test_an_unreadable_field_keeps_start_off_until_it_is_fixed(qtbot, window):
+    tab = window.show_training()
+    qtbot.waitUntil(lambda: tab.panel.preview_worker is None and tab.start_button.isEnabled(), timeout=60_000)
+    eps = tab.panel.optimizer_form.fields["eps"]
+    eps.edit.setText("abc")
+    eps._edited()  # what leaving the field does
+    assert tab.panel.pending() == ["optimizer.eps"]
+    assert not tab.start_button.isEnabled() and "optimizer.eps" in tab.start_button.toolTip()
+    assert tab.start() is None and "fix optimizer.eps first" in tab.message.text()  # Ctrl+Enter too
+    eps.edit.setText("1e-6")
+    eps._edited()
+    qtbot.waitUntil(lambda: tab.panel.preview_worker is None, timeout=60_000)
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=60_000)
+    assert tab.panel.pending() == [] and tab.panel.current_config().optimizer.options["eps"] == 1e-6
+
+
+def test_a_refused_key_keeps_start_off(qtbot, window):
+    tab = window.show_training()
+    qtbot.waitUntil(lambda: tab.panel.preview_worker is None and tab.start_button.isEnabled(), timeout=60_000)
+    assert not tab.panel.set_key("data.batch_size", 0)
+    assert tab.panel.pending() == ["data.batch_size"] and not tab.start_button.isEnabled()
+    assert tab.panel.set_key("data.batch_size", 32)
+    assert tab.panel.pending() == []

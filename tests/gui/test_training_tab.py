@@ -111,6 +111,8 @@ def test_a_configuration_error_shows_in_the_ui_and_disables_start(qtbot, tab):
     assert not tab.start_button.isEnabled() and tab.start() is None
     panel.optimizer_form.fields["lr"].edit.setText("0.01")
     panel.optimizer_form.fields["lr"]._edited()
+    assert panel.check_now() and not tab.start_button.isEnabled()  # batch_size still shows its refusal
+    assert panel.set_key("data.batch_size", 20)
     assert panel.check_now() and tab.start_button.isEnabled()
 
 
