@@ -133,6 +133,7 @@ class _NumberField(_Field):
         if self.edit.text() == self._last_text:
             return
         self._last_text = self.edit.text()
+        self._follow(self.value()[0])  # a typed value moves the slider too (to its end, if beyond)
         self.changed.emit()
 
     def value(self):
@@ -141,6 +142,9 @@ class _NumberField(_Field):
     def set_value(self, value) -> None:
         self.edit.setText(show_value(value))
         self._last_text = self.edit.text()
+        self._follow(value)
+
+    def _follow(self, value) -> None:
         if self.slider is not None and isinstance(value, int | float) and not isinstance(value, bool):
             self.slider.blockSignals(True)
             self.slider.setValue(self._to_slider(float(value)))

@@ -47,3 +47,17 @@ def test_the_timeline_spans_the_window_on_a_laptop(qtbot, window):
     bar = window.simulator.bar
     assert bar.width() >= window.width() - 20  # under the map and the side plots, not the map alone
     assert bar.slider.width() >= TIMELINE_MIN_WIDTH
+
+
+def test_a_typed_value_moves_its_slider(qtbot, window):
+    from gui.widgets.param_editors import ParamForm
+
+    form = next(f for f in window.simulator.findChildren(ParamForm) if "lr" in f.fields and f.isVisible())
+    field = form.fields["lr"]
+    assert field.slider is not None
+    field.edit.setText("100")  # beyond the slider's range (1e-5 … 10): the slider goes to its end
+    field._edited()
+    assert field.slider.value() == field.slider.maximum()
+    field.edit.setText("1e-5")
+    field._edited()
+    assert field.slider.value() == field.slider.minimum()
