@@ -49,7 +49,7 @@ from simulator.values import shown as shown_value
 
 PREFIX = "expr:"
 DEFAULT_BOUNDS = (-5.0, 5.0, -5.0, 5.0)
-MAX_LENGTH = 500  # characters of formula text
+MAX_LENGTH = 500  # characters of formula text, spaces not counted
 MAX_NODES = 250  # expression nodes in the parsed tree
 MAX_DEPTH = 100  # nesting of the parsed tree
 MAX_NESTING = 32  # nesting of calls and powers: the chain rule makes derivatives grow with it
@@ -103,8 +103,10 @@ def _checked_tree(text) -> ast.Expression:
     """The parsed formula after every whitelist check; raises SimulatorError on anything else."""
     if not isinstance(text, str):
         raise _refuse(f"expected text, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise _refuse(f"longer than {MAX_LENGTH} characters")
+    # Spaces do not count: the canonical spelling (ast.unparse, which the compiled surface and the
+    # scenario file carry) spaces out every operator, and must pass wherever the typed text did.
+    if sum(not c.isspace() for c in text) > MAX_LENGTH:
+        raise _refuse(f"longer than {MAX_LENGTH} characters (spaces not counted)")
     if not text.strip():
         raise _refuse("empty; type an expression in x and y, e.g. (x - 1)**2 + y**2")
     stripped = text.strip()

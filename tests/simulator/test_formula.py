@@ -14,6 +14,7 @@ from simulator.formula import (
     MAX_LENGTH,
     FormulaSurface,
     compile_formula,
+    normalize,
     parse_formula,
 )
 
@@ -341,3 +342,13 @@ def test_non_finite_values_on_the_grid_are_nan_or_inf_not_errors():
     z = surface.grid(np.array([-1.0, 0.0, 1.0]), np.array([0.0, 1.0]))
     assert np.isnan(z[1, 0]) and z[1, 1] == -np.inf and z[1, 2] == 1.0
     assert z[0, 2] == np.inf
+
+
+def test_the_length_limit_counts_the_formula_as_typed_not_its_spaced_canonical_form():
+    typed = "+".join(f"(x-1.2345678{k})**2+(y-7.6543210{k})**2" for k in range(12)) + "+x*y"  # 439; 580 spaced
+
+    assert len(typed) < MAX_LENGTH < len(normalize(typed))
+    surface = get_surface("expr:" + typed)
+    assert get_surface(surface.name) is surface  # and what a scenario file then holds reads back
+    with pytest.raises(SimulatorError, match=rf"longer than {MAX_LENGTH} characters \(spaces not counted\)"):
+        get_surface("expr:" + "x+" * 250 + "y")
