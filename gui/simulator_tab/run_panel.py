@@ -113,6 +113,8 @@ class ScenarioPanel(QGroupBox):
         self.surface.setCurrentText(FORMULA_ENTRY if is_formula else scenario.surface)
         if is_formula:
             self.formula.setText(scenario.surface[len("expr:"):])
+        else:  # a built-in surface or a preset now shows: an old formula's error is no longer news
+            self.formula_error.hide()
         for widget, value in ((self.steps, scenario.steps), (self.seed, scenario.seed)):
             widget.blockSignals(True)
             widget.setValue(value)

@@ -61,3 +61,19 @@ def test_a_typed_value_moves_its_slider(qtbot, window):
     field.edit.setText("1e-5")
     field._edited()
     assert field.slider.value() == field.slider.minimum()
+
+
+def test_a_formula_error_goes_once_a_built_in_surface_or_a_preset_shows(qtbot, window):
+    from gui.scenario import Scenario, presets
+
+    panel = window.simulator.scenario_panel
+    panel.formula.setText("x +* y")
+    panel._formula_entered()  # what Enter in the field does
+    assert panel.formula_error.isVisibleTo(panel) and "formula" in panel.formula_error.text()
+    window.simulator.model.set_surface("booth")
+    assert not panel.formula_error.isVisibleTo(panel)
+    panel.formula.setText("sin(")
+    panel._formula_entered()
+    assert panel.formula_error.isVisibleTo(panel)
+    window.simulator.load_scenario(Scenario.load(presets()[0][1]))
+    assert not panel.formula_error.isVisibleTo(panel)
