@@ -655,8 +655,11 @@ class ConfigPanel(QWidget):
             self._mark_option_error(error_key, message)
             if dataset is not None:
                 self._show_data(dataset)
-            else:
+            else:  # the previews show nothing rather than an earlier configuration's data
+                self.data_preview.clear()
+                self.data_preview.hide()
                 self.data_summary.setText("no data preview: see the error below")
+            self.lr_preview.clear()
             self.lr_note.setText("no lr preview: see the error below")
             self.checked.emit(False, message)
             return

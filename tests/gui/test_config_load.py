@@ -51,3 +51,16 @@ def test_a_refused_key_keeps_start_off(qtbot, window):
     assert tab.panel.pending() == ["data.batch_size"] and not tab.start_button.isEnabled()
     assert tab.panel.set_key("data.batch_size", 32)
     assert tab.panel.pending() == []
+
+
+def test_the_previews_never_show_an_earlier_configurations_data(qtbot, window):
+    tab = window.show_training()
+    panel = tab.panel
+    panel.load(RunConfig.from_dict({"data": {"name": "digits"}, "model": {"name": "mlp"}}))
+    qtbot.waitUntil(lambda: panel.preview_worker is None, timeout=60_000)
+    assert panel.data_preview.getPlotItem().items  # the digit tiles
+    assert panel.set_key("data.name", "csv")  # and no path yet: nothing to load
+    qtbot.waitUntil(lambda: panel.preview_worker is None and panel.preview is None, timeout=60_000)
+    assert panel.data_summary.text() == "no data preview: see the error below"
+    assert not panel.data_preview.isVisibleTo(panel) and not panel.data_preview.getPlotItem().items
+    assert not panel.lr_preview.getPlotItem().listDataItems()
