@@ -85,6 +85,8 @@ class LivePlots(QWidget):
                                                       brush=pg.mkBrush(18, 20, 24, 190))
                                        for plot in (self.loss, self.lr))
         self._legend_key: tuple = ()
+        for legend in (self.legend, self.lr_legend):
+            legend.setVisible(False)  # until there is something to tell apart
         self._curves: dict[tuple, pg.PlotDataItem] = {}
         self._owners: dict[tuple, pg.PlotWidget] = {}
         self._shown: list = []
@@ -139,6 +141,8 @@ class LivePlots(QWidget):
             style = GROUP_DASHES[index % len(GROUP_DASHES)]
             sample = pg.PlotDataItem(pen=pg.mkPen(200, 200, 200, width=2, style=style))
             self.lr_legend.addItem(sample, group)
+        for legend in (self.legend, self.lr_legend):
+            legend.setVisible(bool(legend.items))  # an empty legend is a stray grey square
 
     def _refresh_record(self, record) -> None:
         colour = _colour(record.color)

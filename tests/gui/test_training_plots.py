@@ -32,9 +32,9 @@ def legend_names(legend) -> list[str]:
 def test_two_runs_are_named_in_one_legend_and_renaming_renames_them(qtbot, window):
     tab = window.show_training()
     first = train(qtbot, tab, tiny())
-    assert legend_names(tab.plots.legend) == []  # one run: nothing to tell apart
+    assert legend_names(tab.plots.legend) == [] and not tab.plots.legend.isVisible()  # one run
     second = train(qtbot, tab, tiny(optimizer={"name": "SGD", "lr": 0.1}))
-    assert legend_names(tab.plots.legend) == [first.name, second.name]
+    assert legend_names(tab.plots.legend) == [first.name, second.name] and tab.plots.legend.isVisible()
     for plot in (tab.plots.val_loss, tab.plots.val_accuracy, tab.plots.grad_norm):
         assert plot.getPlotItem().legend is None  # the other plots share the colours, uncovered
     assert legend_names(tab.plots.lr_legend) == []  # one group each: the colours say it all
