@@ -23,7 +23,8 @@ GROUP_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
 def _plot(title: str, left: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
     # No right-click menu: pyqtgraph builds one per plot (~30 ms each, most of opening the tab), and
     # what it offers (log axes, auto-range) is on the tab itself.
-    widget = pg.PlotWidget(title=title, axisItems=decade_axes("left"), enableMenu=False)
+    widget = pg.PlotWidget(axisItems=decade_axes("left"), enableMenu=False)
+    widget.setTitle(title, size="10pt")  # whole at a third of a 1280-pixel laptop's plot area
     widget.setToolTip(tip)
     widget.setLabel("left", left)
     widget.setLabel("bottom", bottom)
@@ -65,8 +66,9 @@ class LivePlots(QWidget):
         self.val_loss = _plot("validation loss", "loss", "per epoch; dashed: the epoch's mean training loss")
         self.val_accuracy = _plot("validation accuracy", "accuracy", "per epoch (classification)")
         self.lr = _plot("learning rate", "lr", "per step, one line per parameter group")
-        self.grad_norm = _plot("gradient norm", "‖g‖", "total L2 norm of all gradients, before clipping")
-        self.boundary = pg.PlotWidget(title="decision boundary", enableMenu=False)
+        self.grad_norm = _plot("gradient norm", "|g|", "total L2 norm of all gradients, before clipping")
+        self.boundary = pg.PlotWidget(enableMenu=False)
+        self.boundary.setTitle("decision boundary", size="10pt")
         self.boundary.setAspectLocked(False)
         self.boundary_image = pg.ImageItem()
         self.boundary_points = pg.ScatterPlotItem(size=4, pen=pg.mkPen(20, 20, 20, 160))
@@ -188,7 +190,7 @@ class LivePlots(QWidget):
             xy, labels = points
             brushes = [pg.mkBrush(*CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], 230) for c in labels]
             self.boundary_points.setData(xy[:, 0], xy[:, 1], brush=brushes)
-        self.boundary.setTitle(f"decision boundary, epoch {record.epoch_steps.size}")
+        self.boundary.setTitle(f"decision boundary, epoch {record.epoch_steps.size}", size="10pt")
         self.boundary.setToolTip(f"{record.name}: predicted class (colour) and confidence (brightness) "
                                  "over the standardised features, with the training points")
 
