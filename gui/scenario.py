@@ -24,6 +24,7 @@ from pathlib import Path
 
 from simulator import SimulatorError, get_optimizer, get_surface, simulate
 from simulator.atomic import write_atomically
+from simulator.params import Resolved
 from simulator.trajectory import Trajectory
 from simulator.values import is_finite_number, parse_document, shown
 
@@ -61,7 +62,10 @@ class RunSpec:
 
     def copy(self, **changes) -> "RunSpec":
         values = {
-            "name": self.name, "optimizer": self.optimizer, "hyperparams": dict(self.hyperparams),
+            "name": self.name, "optimizer": self.optimizer,
+            # a Resolved is read-only and already checked: shared, so the copy is not checked again
+            "hyperparams": self.hyperparams if isinstance(self.hyperparams, Resolved)
+            else dict(self.hyperparams),
             "schedule": self.schedule, "start": self.start, "color": self.color, "visible": self.visible,
         }
         values.update(changes)

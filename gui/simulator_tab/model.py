@@ -110,6 +110,19 @@ class SimulatorModel(QObject):
             self.results[index] = RunResult(run, self.results[index].trajectory, self.results[index].error)
         self.changed.emit()
 
+    def try_update_run(self, index: int, **changes) -> str:
+        """``update_run``, but only if the changed run can be computed: otherwise nothing changes
+        (the run keeps its trajectory on the map) and the return value says why."""
+        run = self.scenario.runs[index]
+        result = compute_run(self.scenario, run.copy(**changes))
+        if result.trajectory is None:
+            return result.error
+        for key, value in changes.items():
+            setattr(run, key, value)
+        self.results[index] = RunResult(run, result.trajectory, result.error)
+        self.changed.emit()
+        return ""
+
     def check_start(self, x: float, y: float) -> str:
         """Why (x, y) cannot be a start, or ""."""
         try:

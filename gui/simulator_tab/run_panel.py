@@ -306,6 +306,11 @@ class RunEditor(QGroupBox):
         schedule_layout.addLayout(row)
         self.schedule_box = QVBoxLayout()
         schedule_layout.addLayout(self.schedule_box)
+        self.schedule_error = QLabel(self)
+        self.schedule_error.setStyleSheet("color: #ff7070;")
+        self.schedule_error.setWordWrap(True)
+        self.schedule_error.hide()
+        schedule_layout.addWidget(self.schedule_error)
         self.schedule_form: ParamForm | None = None
         self.schedule_params: dict = {}
         layout.addWidget(schedule_box)
@@ -341,6 +346,7 @@ class RunEditor(QGroupBox):
             return
         run = self.model.scenario.runs[index]
         self.setTitle(f"Run: {run.name}")
+        self.schedule_error.hide()  # a refusal was about the run shown before
         self.optimizer.setCurrentText(get_optimizer(run.optimizer).name)
         self._build_hyper_form(run.optimizer, run.hyperparams)
         inner, warmup = split_warmup(run.schedule)
@@ -472,7 +478,11 @@ class RunEditor(QGroupBox):
         if name == FROM_FILE or self.index < 0:
             return
         inner = None if name == NO_SCHEDULE else (name, self.schedule_params)
-        self.model.update_run(self.index, schedule=join_warmup(inner, self.warmup.value()))
+        # A schedule that cannot drive this run (a plateau schedule after a warm-up, OneCycleLR
+        # shorter than the run) is refused here, next to it: the run stays on the map as it was.
+        why = self.model.try_update_run(self.index, schedule=join_warmup(inner, self.warmup.value()))
+        self.schedule_error.setText(f"not applied: {why}" if why else "")
+        self.schedule_error.setVisible(bool(why))
 
     def _own_start_toggled(self, on: bool) -> None:
         run = self._run()

@@ -1,5 +1,7 @@
 """Small things a user notices: names, colours, what an export holds."""
 
+import pytest
+
 from gui.scenario import PALETTE, RunSpec, default_scenario
 from gui.simulator_tab.map_view import ARROW_COLORS
 
@@ -77,3 +79,23 @@ def test_a_formula_error_goes_once_a_built_in_surface_or_a_preset_shows(qtbot, w
     assert panel.formula_error.isVisibleTo(panel)
     window.simulator.load_scenario(Scenario.load(presets()[0][1]))
     assert not panel.formula_error.isVisibleTo(panel)
+
+
+@pytest.mark.parametrize("schedule, warmup, culprit", [
+    ("ReduceLROnPlateau", 30, "cannot be nested"),
+    ("OneCycleLR", 0, "total_steps"),
+])
+def test_a_schedule_that_cannot_drive_the_run_is_refused_next_to_it(qtbot, window, schedule, warmup, culprit):
+    tab = window.simulator
+    editor, model = tab.run_editor, tab.model
+    model.select(0)
+    editor.warmup.setValue(warmup)  # a warm-up alone is a valid schedule: applied
+    before = (model.scenario.runs[0].schedule, model.results[0].trajectory)
+    editor.schedule.setCurrentText(schedule)
+    editor._schedule_chosen(editor.schedule.currentIndex())  # what choosing it in the box does
+    if schedule == "OneCycleLR":
+        editor._schedule_param_edited("total_steps", 50)  # shorter than the 600-step run
+    assert editor.schedule_error.isVisibleTo(editor) and culprit in editor.schedule_error.text()
+    assert model.results[0].trajectory is not None  # the run stays on the map
+    if schedule == "ReduceLROnPlateau":  # refused as a whole: the run is exactly as it was
+        assert (model.scenario.runs[0].schedule, model.results[0].trajectory) == before
