@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from simulator.params import BOOL, CHOICE, FLOAT, INT, INT_LIST, PAIR, Param
 
 SLIDER_STEPS = 1000
-ERROR_STYLE = "QLineEdit { border: 1px solid #e05050; background: #3a1e1e; }"
+# light red behind dark red text: readable on the light theme the fields use (WCAG contrast > 7)
+ERROR_STYLE = "QLineEdit { border: 1px solid #d03030; background: #ffe4e4; color: #6a0000; }"
 
 
 def show_value(value) -> str:

@@ -99,3 +99,19 @@ def test_a_schedule_that_cannot_drive_the_run_is_refused_next_to_it(qtbot, windo
     assert model.results[0].trajectory is not None  # the run stays on the map
     if schedule == "ReduceLROnPlateau":  # refused as a whole: the run is exactly as it was
         assert (model.scenario.runs[0].schedule, model.results[0].trajectory) == before
+
+
+def test_a_marked_field_is_readable():
+    import re
+
+    from gui.widgets.param_editors import ERROR_STYLE
+
+    def luminance(colour: str) -> float:
+        channels = [c / 255 for c in rgb(colour)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    background = re.search(r"background: (#[0-9a-f]{6})", ERROR_STYLE).group(1)
+    text = re.search(r"[^-]color: (#[0-9a-f]{6})", ERROR_STYLE).group(1)
+    light, dark = sorted((luminance(background), luminance(text)), reverse=True)
+    assert (light + 0.05) / (dark + 0.05) > 7  # WCAG AAA; black on #3a1e1e was 1.5
