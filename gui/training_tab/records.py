@@ -106,13 +106,17 @@ class RunRecord:
         return int(self.steps.values[-1]) if self.steps.size else 0
 
     def summary(self) -> str:
+        """What tells this run from the others: data, model, the optimizer with every option given,
+        schedule, groups, batch size, epochs and seed."""
         c = self.config
         schedule = f", {c.scheduler.name}" if c.scheduler.name else ""
-        lr = c.optimizer.options.get("lr")
-        lr_text = f" lr={lr:g}" if isinstance(lr, int | float) else ""
+        options = "".join(f" {key}={_short(value)}" for key, value in c.optimizer.options.items())
         groups = f", {len(c.optimizer.param_groups)} rules" if c.optimizer.param_groups else ""
-        return (f"{c.data.name} · {c.model.name} {'×'.join(map(str, c.model.hidden))} · "
-                f"{c.optimizer.name}{lr_text}{schedule}{groups} · {c.train.epochs} ep")
+        # a linear model has no hidden layers, whatever model.hidden holds
+        widths = "×".join(map(str, c.model.hidden))
+        model = c.model.name if c.model.name == "linear" else f"{c.model.name} {widths}"
+        return (f"{c.data.name} · {model} · {c.optimizer.name}{options}{schedule}{groups} · "
+                f"batch {c.data.batch_size} · {c.train.epochs} ep · seed {c.train.seed}")
 
     def best_metric(self) -> str:
         if self.best_val_accuracy is not None:
@@ -120,3 +124,11 @@ class RunRecord:
         if self.best_val_loss is not None:
             return f"loss {self.best_val_loss:.4g}"
         return "—"
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ",".join(_short(v) for v in value)
+    return str(value)
