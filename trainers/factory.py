@@ -239,6 +239,15 @@ def build_optimizer(model: torch.nn.Module, config: OptimizerConfig, device: tor
         _check_option_names(cls, own, where)
         _probe_optimizer(cls, {**config.options, **own}, where, device)
     parameters = dict(model.named_parameters())
+    flat = [name for name, parameter in parameters.items() if parameter.dim() != 2]
+    if cls.__name__ == "Muon" and flat:
+        # torch's own words ("only supports 2D parameters") do not say what to do about it
+        shown = ", ".join(flat[:3]) + (", …" if len(flat) > 3 else "")
+        raise ConfigError(
+            f"optimizer.name: Muon orthogonalises 2-D weight matrices only, and this model also has "
+            f"{len(flat)} parameters of another shape ({shown}); Muon's users train those with a "
+            "companion optimizer (AdamW), but a run here has one optimizer: choose another one",
+            param="optimizer.name", value="Muon")
     torch_groups = [{"params": [parameters[n] for n in names], "name": name, **options}
                     for name, options, names in plan.groups]
     try:

@@ -41,7 +41,8 @@ def test_every_optimizer_trains_a_few_steps(name):
 
 @pytest.mark.parametrize(("name", "message"), [
     ("SparseAdam", "SparseAdam needs sparse gradients"),
-    ("Muon", "optimizer.name: Muon: Muon only supports 2D parameters"),
+    ("Muon", "optimizer.name: Muon orthogonalises 2-D weight matrices only, and this model also has 2 "
+             "parameters of another shape"),
     ("Adamm", "unknown optimizer 'Adamm' (torch.optim has: ASGD, Adadelta"),
 ])
 def test_optimizers_that_cannot_train_these_models_say_why(name, message):
