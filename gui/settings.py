@@ -113,11 +113,8 @@ class AppSettings:
 
     def geometry(self) -> bytes | None:
         """The bytes of ``QWidget.saveGeometry()`` last saved, or None."""
-        text = self._values.get("geometry")
+        text = self._typed("geometry", str, "the saved window geometry", "base64 text")
         if text is None:
-            return None
-        if not isinstance(text, str):
-            self.note("the saved window geometry", f"{_json_kind(text)}, not base64 text", key="geometry")
             return None
         try:
             return base64.b64decode(text.encode("ascii"), validate=True)
@@ -127,26 +124,25 @@ class AppSettings:
 
     def scenario(self) -> dict | None:
         """The last scenario as its JSON object (for ``Scenario.from_json``), or None."""
-        data = self._values.get("scenario")
-        if data is None:
-            return None
-        if not isinstance(data, dict):
-            self.note("the saved scenario", f"{_json_kind(data)}, not a JSON object", key="scenario")
-            return None
-        return data
+        return self._typed("scenario", dict, "the saved scenario", "a JSON object")
 
     def folder(self, default: str) -> str:
         """The folder of the last file chosen in a dialog, or ``default`` (also when it is gone)."""
-        folder = self._values.get("folder")
+        folder = self._typed("folder", str, "the saved folder", "a folder path")
         if folder is None:
-            return default
-        if not isinstance(folder, str):
-            self.note("the saved folder", f"{_json_kind(folder)}, not a folder path", key="folder")
             return default
         if "\0" in folder:
             self.note("the saved folder", "a path with a NUL character", key="folder")
             return default
         return folder if os.path.isdir(folder) else default
+
+    def _typed(self, key: str, kind: type, what: str, wanted: str):
+        """The saved ``key`` if it is a ``kind``; None when missing, or (with a note) of another kind."""
+        value = self._values.get(key)
+        if value is None or isinstance(value, kind):
+            return value
+        self.note(what, f"{_json_kind(value)}, not {wanted}", key=key)
+        return None
 
     # -- writing ------------------------------------------------------------------------------------
     def set_geometry(self, data: bytes) -> None:

@@ -7,7 +7,6 @@ import os
 import pickle
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,8 @@ from PySide6.QtCore import QSettings
 from gui.scenario import default_scenario
 from gui.settings import MAX_BYTES, AppSettings
 from gui.startup import READY_FILE_VARIABLE
+from tests.gui.app_process import ROOT, WINDOW_LIMIT_S, start_app
 
-ROOT = Path(__file__).resolve().parents[2]
-WINDOW_LIMIT_S = 240  # as in test_app_start.py: a cold Numba cache on a busy machine compiles a while
 DEFAULT_RUNS = [run.name for run in default_scenario().runs]
 def default_size(window) -> tuple[int, int]:
     """The size a window without saved geometry opens at on this (offscreen) screen, no smaller
@@ -80,23 +78,11 @@ def test_a_pickled_object_in_any_settings_file_never_runs(tmp_path, qapp):
         "scenario": {"py/reduce": [{"py/function": "os.system"}, {"py/tuple": [f"touch {marker}"]}]},
         "folder": variant_text,
     }))
-    ready = tmp_path / "ready.json"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               HOME=str(tmp_path))
-    env[READY_FILE_VARIABLE] = str(ready)
-    process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + WINDOW_LIMIT_S
-        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling for the marker, not waiting in its place
-        alive = process.poll() is None
-    finally:
-        process.kill()
-        _, err = process.communicate(timeout=30)
+    started = start_app(tmp_path, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    err = started.stderr
     assert not marker.exists(), "a pickled object from the settings ran"
-    assert ready.exists() and alive, f"no window (exit status {process.returncode}):\n{err}"
-    shown = json.loads(ready.read_text())
+    assert started.shown is not None and started.alive, f"no window (exit status {started.returncode}):\n{err}"
+    shown = started.shown
     assert shown["runs"] == 4 and shown["playing"] is True  # the default scenario
     from gui.app import MainWindow
 
