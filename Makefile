@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # sources it is compiled from change, so that the app's first window (and the first L-BFGS run or
 # basin map) never waits for a compile.
 KERNELS := $(VENV)/.kernels
-KERNEL_SOURCES := $(wildcard simulator/*.py) gui/simulator_tab/trail_geometry.py
+KERNEL_SOURCES := $(wildcard simulator/*.py) gui/simulator_tab/trail_geometry.py gui/simulator_tab/contours.py
 
 .PHONY: run test lint bench clean
 

@@ -94,10 +94,21 @@ def main() -> None:
     window.tabs.setCurrentWidget(window.simulator)
     model = window.simulator.model
     measure(watchdog, "switching surface (himmelblau -> rastrigin)", lambda: model.set_surface("rastrigin"))
-    formula = f"expr:(x - 1)**2 + {np.random.default_rng().integers(2, 9)}*sin(y)**2 + 0.3*x*y@-3,3,-3,3"
-    measure(watchdog, "a typed formula (compiled for the first time)", lambda: model.set_surface(formula))
+    # a new formula each run (compiled formulas are kept in memory only), typed and entered
+    formula = f"(x - 1)**2 + {np.random.default_rng().integers(2, 9)}*sin(y)**2 + 0.3*x*y@-3,3,-3,3"
+    panel = window.simulator.scenario_panel
+
+    def enter_formula():
+        panel.formula.setText(formula)
+        panel.formula.returnPressed.emit()
+
+    measure(watchdog, "a typed formula (compiled for the first time)", enter_formula,
+            until=lambda: not model.busy)
     model.set_surface("himmelblau")
-    measure(watchdog, "steps -> 200,000", lambda: model.set_steps(200_000), settle_s=0.5)
+    measure(watchdog, "steps -> 200,000", lambda: model.set_steps(200_000), settle_s=0.5,
+            until=lambda: not model.busy)
+    measure(watchdog, "zoom in on the map (200,000-step trails)",
+            lambda: window.simulator.map.set_view((-2.0, 2.0, -2.0, 2.0)), settle_s=0.5)
     model.set_steps(300)
     explore = window.show_explore()
     explore.resolution.setCurrentIndex(3)  # 512 x 512

@@ -204,10 +204,15 @@ def _show(value) -> str:
 
 def run_prepare(args) -> int:
     """Compile every kernel now (or load it from Numba's cache), naming each as it is done."""
+    from gui.simulator_tab.contours import compile_kernels as compile_contour_kernels
     from gui.simulator_tab.trail_geometry import compile_kernels as compile_trail_kernels
     from simulator.prepare import KERNEL_FAMILIES, prepare_kernels
 
-    families = (*KERNEL_FAMILIES, ("the app's trails", compile_trail_kernels))
+    def compile_map_kernels() -> None:
+        compile_trail_kernels()
+        compile_contour_kernels()
+
+    families = (*KERNEL_FAMILIES, ("the app's map (trails, contours)", compile_map_kernels))
     if not args.quiet:
         print("Compiling OptiScope's kernels (the first time takes a minute; later runs load them)",
               flush=True)

@@ -1,7 +1,8 @@
 """OptiScope's main window: the Simulator and Training tabs, menus with shortcuts, settings.
 
-The window remembers its geometry, the last scenario and folder (gui/settings.py: a plain JSON
-file, never QSettings, whose values PySide6 may unpickle). Errors from files (a scenario that cannot
+The window remembers its geometry, the last scenario and folder, and how the Simulator was viewed
+(speed, loop, arrows, splitter sizes) (gui/settings.py: a plain JSON file, never QSettings, whose
+values PySide6 may unpickle). Errors from files (a scenario that cannot
 be read, an export that cannot be written) are shown in a dialog and leave the current scenario
 untouched. Closing while a worker thread runs asks it to stop and closes once it has finished: a
 QThread destroyed while running aborts the process.
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from gui.scenario import RunSpec, Scenario, default_scenario, presets
 from gui.settings import AppSettings, keep_qt_settings_private
+from gui.simulator_tab.playback import SPEEDS
 from gui.simulator_tab.tab import SimulatorTab
 from gui.startup import announce_when_shown, preload_in_background, prepare_first_window
 from gui.theme import configure_pyqtgraph
@@ -83,6 +86,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.simulator.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._build_menus()
+        restore_simulator_view(self.simulator, self.settings)
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(QByteArray(geometry)):
             if geometry is not None:
@@ -214,6 +218,8 @@ class MainWindow(QMainWindow):
         tab = self.simulator
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&New scenario", self.new_scenario, "Ctrl+Shift+N",
+                     tip="Back to the scenario of a first start")
         self._action(file_menu, "&Open scenario…", self.open_scenario, QKeySequence.StandardKey.Open)
         self._action(file_menu, "&Save scenario as…", self.save_scenario, QKeySequence.StandardKey.Save)
         preset_menu = file_menu.addMenu("&Presets")
@@ -288,6 +294,23 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
         self.simulator.playback.play()
         return True
+
+    def new_scenario(self) -> None:
+        """The Simulator as at a first start (the default scenario, playing), once the user said
+        yes where the current runs would be lost (there is no undo)."""
+        fresh = default_scenario()
+        if not same_but_view(self.simulator.model.scenario, fresh):
+            count = len(self.simulator.model.scenario.runs)
+            answer = QMessageBox.question(
+                self, APP_NAME, f"Replace the current scenario and its {count} runs with the default one? "
+                "Save it first (File > Save scenario as…) to keep it.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.simulator.load_scenario(fresh)
+        self.statusBar().showMessage(f"{fresh.title}: {fresh.description}", 15000)
+        self.simulator.playback.play()
 
     def open_scenario(self) -> None:
         path = self._ask_path("Open scenario", "Scenarios (*.json);;All files (*)", save=False)
@@ -372,6 +395,7 @@ class MainWindow(QMainWindow):
         if self.explore is not None:
             self.explore.shutdown()
         self.settings.set_geometry(self.saveGeometry().data())
+        remember_simulator_view(self.simulator, self.settings)
         try:
             self.settings.set_scenario(self.simulator.current_scenario().to_json())
         except (TypeError, ValueError, SimulatorError) as error:  # never blocks closing
@@ -381,7 +405,7 @@ class MainWindow(QMainWindow):
 
     def _stop_workers(self) -> list[QThread]:
         """Ask every worker thread to stop; those still running."""
-        running = []
+        running = self.simulator.model.stop_all()
         if self.training is not None:
             running += self.training.stop_all()
         if self.explore is not None:
@@ -408,6 +432,43 @@ class MainWindow(QMainWindow):
 def _still_running(thread: QThread) -> bool:
     # its owner may have deleted it (deleteLater on ``finished``) before this window's slot ran
     return shiboken6.isValid(thread) and thread.isRunning()
+
+
+def same_but_view(scenario: Scenario, other: Scenario) -> bool:
+    """Whether the two differ at most in their view (a zoom loses no work)."""
+    one, two = scenario.to_json(), other.to_json()
+    one.pop("view"), two.pop("view")
+    return one == two
+
+
+def simulator_splitters(tab: SimulatorTab) -> dict[str, QSplitter]:
+    """The Simulator's splitters by the name their sizes are saved under."""
+    return {"simulator": tab.splitter, "simulator plots": tab.side.splitter}
+
+
+def restore_simulator_view(tab: SimulatorTab, settings: AppSettings) -> None:
+    """Speed, loop, arrows and splitter sizes as they were at the last close; each value that is
+    missing or unreadable leaves that control at its default."""
+    speed = settings.speed(*SPEEDS)
+    if speed is not None:
+        tab.bar.speed.setValue(speed)
+    loop = settings.loop()
+    if loop is not None:
+        tab.bar.loop.setChecked(loop)  # the Playback menu's Loop follows the box
+    for kind, shown in settings.arrows(tuple(tab.arrow_boxes)).items():
+        tab.arrow_boxes[kind].setChecked(shown)  # and so do the map and the View menu
+    for name, splitter in simulator_splitters(tab).items():
+        sizes = settings.splitter(name, splitter.count())
+        if sizes is not None:
+            splitter.setSizes(sizes)
+
+
+def remember_simulator_view(tab: SimulatorTab, settings: AppSettings) -> None:
+    settings.set_speed(tab.bar.speed.value())
+    settings.set_loop(tab.bar.loop.isChecked())
+    settings.set_arrows({kind: box.isChecked() for kind, box in tab.arrow_boxes.items()})
+    for name, splitter in simulator_splitters(tab).items():
+        settings.set_splitter(name, splitter.sizes())
 
 
 def last_scenario(settings: AppSettings) -> tuple[Scenario | None, str]:

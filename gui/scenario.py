@@ -24,6 +24,8 @@ from pathlib import Path
 
 from simulator import SimulatorError, get_optimizer, get_surface, simulate
 from simulator.atomic import write_atomically
+from simulator.engine import prepare_run
+from simulator.evaluation import check_start
 from simulator.params import Resolved
 from simulator.trajectory import Trajectory
 from simulator.values import is_finite_number, parse_document, shown
@@ -72,11 +74,23 @@ class RunSpec:
         return RunSpec(**values)
 
 
+COMPUTING = "computing…"
+
+
 @dataclass
 class RunResult:
+    """A run's trajectory, or why it has none: ``error`` (the text) and ``failure`` (the error
+    itself, whose ``param`` names the field to mark), or ``pending`` while a worker computes it."""
+
     spec: RunSpec
     trajectory: Trajectory | None
     error: str = ""
+    failure: SimulatorError | None = None
+    pending: bool = False
+
+    @classmethod
+    def computing(cls, spec: RunSpec) -> "RunResult":
+        return cls(spec, None, COMPUTING, pending=True)
 
     @property
     def summary(self) -> str:
@@ -231,8 +245,20 @@ def compute_run(scenario: Scenario, run: RunSpec) -> RunResult:
             surface_params=scenario.surface_params, label=run.name, schedule=run.schedule,
         )
     except SimulatorError as error:
-        return RunResult(run, None, str(error))
+        return RunResult(run, None, str(error), error)
     return RunResult(run, trajectory)
+
+
+def check_run(scenario: Scenario, run: RunSpec) -> SimulatorError | None:
+    """Why ``run`` cannot be computed in ``scenario`` (its arguments, checked as simulate() checks
+    them before the first step), or None; cheap, where computing a long run is not."""
+    try:
+        prepare_run(scenario.surface, run.optimizer, [run.hyperparams], scenario.steps, scenario.noise,
+                    run.schedule, scenario.surface_params,
+                    lambda surface: check_start(scenario.start_of(run), surface))
+    except SimulatorError as error:
+        return error
+    return None
 
 
 def compute(scenario: Scenario) -> list[RunResult]:

@@ -30,6 +30,7 @@ from simulator.errors import SimulatorError
 APP_FOLDER = "OptiScope"
 FILE_NAME = "settings.json"
 MAX_BYTES = 1 << 20  # a scenario of 32 runs is a few kilobytes; anything near this is not ours
+MAX_PIXELS = 100_000  # a splitter size beyond any screen is damage, not a layout
 
 
 def default_settings_path() -> Path:
@@ -49,8 +50,12 @@ def keep_qt_settings_private(folder) -> None:
         QSettings.setPath(file_format, QSettings.Scope.UserScope, os.fspath(folder))
 
 
+KEYS = ("geometry", "scenario", "folder", "speed", "loop", "arrows", "splitters")
+
+
 class AppSettings:
-    """The window geometry, the last scenario and the last folder of a file dialog."""
+    """The window geometry, the last scenario, the last folder of a file dialog, and how the
+    Simulator was viewed: playback speed and loop, the arrows shown, the splitters' sizes."""
 
     def __init__(self, path: str | os.PathLike | None = None, report=None):
         self.path = Path(path) if path is not None else default_settings_path()
@@ -136,6 +141,48 @@ class AppSettings:
             return default
         return folder if os.path.isdir(folder) else default
 
+    def speed(self, low: int, high: int) -> int | None:
+        """The saved playback speed (steps per second) if it is a whole number in low..high."""
+        value = self._values.get("speed")
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        shown = value if isinstance(value, int | float) and not isinstance(value, bool) else _json_kind(value)
+        self.note("the saved playback speed", f"{shown}, not a whole number from {low} to {high}",
+                  key="speed")
+        return None
+
+    def loop(self) -> bool | None:
+        """Whether playback looped, or None."""
+        return self._typed("loop", bool, "the saved loop setting", "true or false")
+
+    def arrows(self, kinds) -> dict[str, bool]:
+        """The saved arrow switches (kind -> shown); empty when missing or unreadable."""
+        value = self._typed("arrows", dict, "the saved arrows", "an object of true/false by kind")
+        if not value:
+            return {}
+        wrong = [key for key, shown in value.items() if key not in kinds or not isinstance(shown, bool)]
+        if wrong:
+            self.note("the saved arrows",
+                      f"'{wrong[0]}' is not one of {', '.join(kinds)} set to true or false", key="arrows")
+            return {}
+        return dict(value)
+
+    def splitter(self, name: str, count: int) -> list[int] | None:
+        """The saved sizes of splitter ``name``: ``count`` whole numbers of pixels, not all zero."""
+        every = self._typed("splitters", dict, "the saved splitter sizes", "an object of lists by name")
+        if every is None or name not in every:
+            return None
+        sizes = every[name]
+        if (isinstance(sizes, list) and len(sizes) == count and any(sizes)
+                and all(isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= MAX_PIXELS
+                        for size in sizes)):
+            return list(sizes)
+        self.note(f"the saved sizes of the {name} splitter",
+                  f"not {count} whole numbers of pixels from 0 to {MAX_PIXELS}", key=f"splitters.{name}")
+        return None
+
     def _typed(self, key: str, kind: type, what: str, wanted: str):
         """The saved ``key`` if it is a ``kind``; None when missing, or (with a note) of another kind."""
         value = self._values.get(key)
@@ -154,10 +201,25 @@ class AppSettings:
     def set_folder(self, folder: str) -> None:
         self._values["folder"] = str(folder)
 
+    def set_speed(self, speed: int) -> None:
+        self._values["speed"] = int(speed)
+
+    def set_loop(self, loop: bool) -> None:
+        self._values["loop"] = bool(loop)
+
+    def set_arrows(self, shown: dict[str, bool]) -> None:
+        self._values["arrows"] = {str(kind): bool(on) for kind, on in shown.items()}
+
+    def set_splitter(self, name: str, sizes) -> None:
+        every = self._values.get("splitters")
+        if not isinstance(every, dict):  # an unreadable value is replaced whole
+            every = self._values["splitters"] = {}
+        every[name] = [int(size) for size in sizes]
+
     def save(self) -> bool:
         """Write the file whole (a temporary file renamed); False, with a line on stderr, when it
         cannot be written: closing the window never fails for it."""
-        values = {key: self._values[key] for key in ("geometry", "scenario", "folder") if key in self._values}
+        values = {key: self._values[key] for key in KEYS if key in self._values}
         try:
             text = json.dumps(values, indent=1) + "\n"
         except (TypeError, ValueError, RecursionError) as error:  # not plain data: keep the rest

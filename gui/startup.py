@@ -33,6 +33,7 @@ def prepare_first_window(scenario, app_name: str) -> float:
     needs; when that takes longer than SPLASH_AFTER_S, show a splash until it is done. Returns the
     seconds it took. Errors are left for the window to report, as it would without this."""
     from gui.scenario import compute
+    from gui.simulator_tab.contours import compile_kernels as compile_contour_kernels
     from gui.simulator_tab.trail_geometry import compile_kernels
 
     done = threading.Event()
@@ -40,6 +41,7 @@ def prepare_first_window(scenario, app_name: str) -> float:
     def compile_first_window():
         try:
             compile_kernels()
+            compile_contour_kernels()
             compute(scenario)
         except Exception:
             pass

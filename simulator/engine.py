@@ -33,8 +33,10 @@ __all__ = ["RunSetup", "check_closure_run", "check_noise", "escape_box", "plan_s
 optimizer_step = build_dispatch(KERNELS)
 
 
+# nogil: the Simulator tab computes long runs in a worker thread, and the GUI thread must keep
+# running meanwhile (nothing here touches a Python object).
 @keyed_to((*KERNELS, *SURFACE_FUNCTIONS))
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _run(surface, surface_params, kernel_id, hp, state0, start, lrs, momenta, momentum_slot, plateau,
          noise, add_noise, fused, escape):
     """Returns (xy, loss, grad, state, rows); rows < len(lrs) means the run diverged at row ``rows``.

@@ -493,7 +493,7 @@ def _row_ok(x, y, escape):
 
 
 @keyed_to(SURFACE_FUNCTIONS)
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)  # nogil: run in the Simulator tab's worker thread
 def run_lbfgs(surface, surface_params, start, steps, lrs, options_vector, fused, escape, plateau):
     """``steps`` calls of torch's ``LBFGS.step(closure)`` from ``start``; ``lrs[k]`` is step k's lr.
 

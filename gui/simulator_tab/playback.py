@@ -52,6 +52,11 @@ class Playback(QObject):
             self.frame = frame
         self.frame_changed.emit(self.frame)
 
+    def go_to(self, frame: int) -> None:
+        """Pause and show ``frame``: the user picked a step (timeline, a side plot)."""
+        self.pause()
+        self.seek(frame)
+
     def step(self, delta: int) -> None:
         self.pause()
         self.seek(self.frame + delta)
@@ -152,8 +157,7 @@ class PlaybackBar(QWidget):
 
     def _scrubbed(self, value: int) -> None:
         if value != self.playback.frame:
-            self.playback.pause()
-            self.playback.seek(value)
+            self.playback.go_to(value)
 
     def _show_frame(self, frame: int) -> None:
         self.slider.blockSignals(True)

@@ -1,6 +1,6 @@
 """The left column: the scenario's settings, the list of runs, and the selected run's editor."""
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -26,6 +27,8 @@ from simulator import OPTIMIZERS, SURFACES, SimulatorError, get_optimizer
 from simulator.schedules import SCHEDULES, get_schedule, join_warmup, split_warmup
 
 FORMULA_ENTRY = "formula…"
+ERROR_COLOUR = "#ff7070"  # a refusal or a failed run, on the dark theme
+NOTE_COLOUR = "#a8b0ba"  # "computing…": news, not an error
 NO_SCHEDULE = "none"
 FROM_FILE = "SequentialLR (from file)"
 EDITABLE_SCHEDULES = [name for name in SCHEDULES if name != "SequentialLR"]
@@ -46,8 +49,11 @@ def starter_params(name: str, steps: int, lr: float) -> dict:
     }.get(name, {})
 
 
+SWATCH = 14  # pixels: a run's colour in the list
+
+
 def _swatch(color: str) -> QIcon:
-    pixmap = QPixmap(14, 14)
+    pixmap = QPixmap(SWATCH, SWATCH)
     pixmap.fill(QColor(color))
     return QIcon(pixmap)
 
@@ -83,8 +89,9 @@ class ScenarioPanel(QGroupBox):
                                 "arccos arctan sinh cosh tanh exp log log10 sqrt abs.\nOptional view: "
                                 "@xmin,xmax,ymin,ymax. Press Enter to use it.")
         self.formula.returnPressed.connect(self._formula_entered)
+        model.surface_failed.connect(self._formula_refused)
         self.formula_error = QLabel(self)
-        self.formula_error.setStyleSheet("color: #ff7070;")
+        self.formula_error.setStyleSheet(f"color: {ERROR_COLOUR};")
         self.formula_error.setWordWrap(True)
         self.formula_error.hide()
         form.addRow("formula", self.formula)
@@ -113,8 +120,9 @@ class ScenarioPanel(QGroupBox):
         self.surface.setCurrentText(FORMULA_ENTRY if is_formula else scenario.surface)
         if is_formula:
             self.formula.setText(scenario.surface[len("expr:"):])
-        else:  # a built-in surface or a preset now shows: an old formula's error is no longer news
-            self.formula_error.hide()
+        # a surface now shows (the formula compiled, a built-in or a preset): an earlier formula's
+        # error or "compiling…" is no longer news
+        self.formula_error.hide()
         for widget, value in ((self.steps, scenario.steps), (self.seed, scenario.seed)):
             widget.blockSignals(True)
             widget.setValue(value)
@@ -136,15 +144,19 @@ class ScenarioPanel(QGroupBox):
         text = self.formula.text().strip()
         if not text:
             return
-        try:
-            self.model.set_surface("expr:" + text)
-        except SimulatorError as error:
-            self.formula_error.setText(str(error))
-            self.formula_error.show()
-            return
-        self.formula_error.hide()
-        self.surface.setCurrentText(FORMULA_ENTRY)
-        self.status.emit("Formula surface compiled")
+        # SymPy and Numba take up to a second or two for a long formula: compiled in a worker, the
+        # map then switches (model.surface_changed -> refresh) or the error shows (_formula_refused)
+        self.model.set_surface_in_background("expr:" + text)
+        self.formula_error.setStyleSheet(f"color: {NOTE_COLOUR};")
+        self.formula_error.setText("compiling…")
+        self.formula_error.show()
+        self.status.emit("Compiling the formula…")
+
+    def _formula_refused(self, name: str, why: str) -> None:
+        self.formula_error.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.formula_error.setText(why)
+        self.formula_error.show()
+        self.status.emit(f"Formula not used: {why}")
 
     def _noise_entered(self) -> None:
         value, why = parse_number(self.noise.text(), False, False)
@@ -154,6 +166,52 @@ class ScenarioPanel(QGroupBox):
             return
         if value != self.model.scenario.noise:
             self.model.set_noise(value)
+
+
+PROSE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _result_text(result) -> str:
+    """The run's result, short: "loss 0.03622 · 600 steps"; the tooltip has RunResult.summary."""
+    t = result.trajectory
+    if t is not None and t.status == "ok":
+        return f"loss {t.loss[-1]:.4g} · {t.steps} steps"
+    return result.summary
+
+
+ROWS_SHOWN = 5  # the default four runs and one added, without scrolling, however short the window
+
+
+class RunTree(QTreeWidget):
+    """The runs' rows: never shorter than ROWS_SHOWN rows, names and results sized to be read whole."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        row = self.sizeHintForRow(0) if self.topLevelItemCount() else self._row_height()
+        height = self.header().sizeHint().height() + ROWS_SHOWN * row + 2 * self.frameWidth()
+        return QSize(hint.width(), max(hint.height(), height))
+
+    def _row_height(self) -> int:
+        """A row's height with no row to ask: a line of text or the check box and swatch, if taller."""
+        indicator = self.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorHeight, None, self)
+        return max(self.fontMetrics().height(), indicator, SWATCH) + 4
+
+    def fit_columns(self) -> None:
+        """Names as wide as they need, unless that would cut a result; then the name is cut (its
+        tooltip holds it whole) and the results keep what they need, leaving names 40 % at least.
+        An error's prose is left out of the results' need: it may be cut, its tooltip whole."""
+        room = self.viewport().width()
+        names = self.sizeHintForColumn(0)
+        results = max((self.sizeHintForIndex(self.indexFromItem(self.topLevelItem(row), 1)).width()
+                       for row in range(self.topLevelItemCount())
+                       if not self.topLevelItem(row).data(1, PROSE_ROLE)), default=0)
+        width = names if names + results <= room else max(room - results, room * 2 // 5)
+        if width != self.columnWidth(0):
+            self.setColumnWidth(0, max(width, 1))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
 
 class RunList(QWidget):
@@ -166,10 +224,9 @@ class RunList(QWidget):
         self.model = model
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.tree = QTreeWidget(self)
+        self.tree = RunTree(self)
         self.tree.setHeaderLabels(["Run", "Result"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setColumnWidth(0, 150)
         self.tree.setToolTip("Tick to show, double-click a name to rename")
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.itemChanged.connect(self._item_changed)
@@ -205,17 +262,23 @@ class RunList(QWidget):
         for row, result in enumerate(results):
             spec, item = result.spec, self.tree.topLevelItem(row)
             item.setText(0, spec.name)
-            item.setText(1, result.summary)
+            item.setToolTip(0, spec.name)  # whole, where a long name is cut
+            item.setText(1, _result_text(result))
+            item.setData(1, PROSE_ROLE, result.trajectory is None)  # an error's words, not a result
             item.setCheckState(0, Qt.CheckState.Checked if spec.visible else Qt.CheckState.Unchecked)
             item.setIcon(0, _swatch(spec.color))
             item.setToolTip(1, result.summary)
-            if result.trajectory is None or result.trajectory.status == "diverged":
-                item.setForeground(1, QColor("#ff7070"))
+            if result.pending:
+                item.setForeground(1, QColor(NOTE_COLOUR))
+            elif result.trajectory is None or result.trajectory.status == "diverged":
+                item.setForeground(1, QColor(ERROR_COLOUR))
             else:
                 item.setData(1, Qt.ItemDataRole.ForegroundRole, None)  # the default colour
         if 0 <= self.model.selected < self.tree.topLevelItemCount():
             self.tree.setCurrentItem(self.tree.topLevelItem(self.model.selected))
         self.tree.blockSignals(False)
+        self.tree.fit_columns()
+        self.tree.updateGeometry()  # the first row sets the rows' height the minimum is made of
 
     def _select(self, index: int) -> None:
         if 0 <= index < self.tree.topLevelItemCount() and self.tree.indexOfTopLevelItem(
@@ -307,7 +370,7 @@ class RunEditor(QGroupBox):
         self.schedule_box = QVBoxLayout()
         schedule_layout.addLayout(self.schedule_box)
         self.schedule_error = QLabel(self)
-        self.schedule_error.setStyleSheet("color: #ff7070;")
+        self.schedule_error.setStyleSheet(f"color: {ERROR_COLOUR};")
         self.schedule_error.setWordWrap(True)
         self.schedule_error.hide()
         schedule_layout.addWidget(self.schedule_error)
@@ -328,7 +391,7 @@ class RunEditor(QGroupBox):
             start_row.addWidget(edit)
         layout.addLayout(start_row)
         self.error = QLabel(self)
-        self.error.setStyleSheet("color: #ff7070;")
+        self.error.setStyleSheet(f"color: {ERROR_COLOUR};")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -387,7 +450,16 @@ class RunEditor(QGroupBox):
         if 0 <= self.index < len(self.model.results):
             result = self.model.results[self.index]
             self.error.setText(result.error)
+            colour = NOTE_COLOUR if result.pending else ERROR_COLOUR
+            if self.error.property("colour") != colour:  # restyling on every change costs a relayout
+                self.error.setProperty("colour", colour)
+                self.error.setStyleSheet(f"color: {colour};")
             self.setTitle(f"Run: {result.spec.name}")
+            # a run that cannot be computed as it stands (a file's lr = -1): mark the field at fault
+            failure = result.failure
+            for form in (self.hyper_form, self.schedule_form):
+                if failure is not None and form is not None and failure.param in form.fields:
+                    form.set_error(failure.param, str(failure))
 
     def _build_hyper_form(self, optimizer: str, values: dict) -> None:
         if self.hyper_form is not None:

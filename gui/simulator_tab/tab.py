@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.scenario import Scenario, ScenarioError, default_scenario
+from gui.simulator_tab.legend_place import LegendPlacer
 from gui.simulator_tab.map_view import MapView
 from gui.simulator_tab.model import SimulatorModel
 from gui.simulator_tab.playback import Playback, PlaybackBar
@@ -66,7 +67,8 @@ class SimulatorTab(QWidget):
         for widget in (scroll, self.map, self.side):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([390, 800, 410])
+        # the plots' column as wide as the side table needs: no value cut, nor the usual run names
+        self.splitter.setSizes([390, 800, self.side.table.preferred_width()])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter, 1)
@@ -76,9 +78,14 @@ class SimulatorTab(QWidget):
 
         self.model.changed.connect(self._show_results)
         self.model.surface_changed.connect(self._show_surface)
+        self._announced_computing = False  # the status bar said "Computing … runs"
+        self.model.busy_changed.connect(self._show_busy)
         self.playback.frame_changed.connect(self._show_frame)
+        self.side.step_clicked.connect(self.playback.go_to)
         self.map.start_moved.connect(self._start_moved)
         self.map.map_clicked.connect(self._map_clicked)
+        self.legend_placer = LegendPlacer(self.map)
+        self.model.changed.connect(self.legend_placer.place)  # after _show_results: runs are drawn
         for panel in (self.scenario_panel, self.run_list):
             panel.status.connect(self.status)
         self._show_surface()
@@ -99,6 +106,17 @@ class SimulatorTab(QWidget):
         self.map.set_results(self.model.scenario, results)
         self.side.set_results(self.model.surface, results, bool(self.model.scenario.surface_params))
         self._show_frame(self.playback.frame)
+
+    def _show_busy(self, busy: bool) -> None:
+        pending = sum(result.pending for result in self.model.results)
+        if busy and pending:
+            runs = "run" if pending == 1 else "runs"
+            self.status.emit(f"Computing {pending} {runs} of {self.model.scenario.steps:,} steps in the "
+                             "background…")
+            self._announced_computing = True
+        elif not busy and not pending and self._announced_computing:
+            self._announced_computing = False
+            self.status.emit("Runs computed")
 
     def _show_frame(self, frame: int) -> None:
         self.map.set_frame(frame)
@@ -149,6 +167,8 @@ class SimulatorTab(QWidget):
         return scenario
 
     def export_csv(self, path) -> int:
+        if any(result.pending for result in self.model.results):
+            raise ScenarioError("the runs are still being computed: export them once they are done")
         trajectories = [r.trajectory for r in self.model.results if r.trajectory is not None]
         if not trajectories:
             raise ScenarioError("no run has a trajectory to export")

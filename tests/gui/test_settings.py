@@ -59,6 +59,27 @@ def run_names(window):
     return [run.name for run in window.simulator.model.scenario.runs]
 
 
+def view_of(window) -> dict:
+    """What the Simulator remembers of how it was viewed, as the widgets show it."""
+    tab = window.simulator
+    return {"speed": tab.bar.speed.value(), "playback speed": tab.playback.speed,
+            "loop": tab.bar.loop.isChecked(), "playback loop": tab.playback.loop,
+            "loop action": window.loop_action.isChecked(),
+            "arrow boxes": {kind: box.isChecked() for kind, box in tab.arrow_boxes.items()},
+            "map arrows": dict(tab.map.arrows_shown),
+            "splitter": tab.splitter.sizes(), "plots splitter": tab.side.splitter.sizes()}
+
+
+def reference_window(qtbot, tmp_path):
+    """A window of a first start (no settings file), shown at the same size as the one compared."""
+    from gui.app import MainWindow
+
+    reference = MainWindow(settings=AppSettings(tmp_path / "first-start.json"), autoplay=False)
+    qtbot.addWidget(reference)
+    reference.show()
+    return reference
+
+
 # -- (a) a planted pickle never runs -----------------------------------------------------------------
 
 def test_a_pickled_object_in_any_settings_file_never_runs(tmp_path, qapp):
@@ -164,6 +185,25 @@ DAMAGED = {
                         "the saved scenario ("),
     "scenario-huge-steps": ('{"scenario": {"steps": 1e999}}', "the saved scenario ("),
     "folder-number": ('{"folder": 5}', "the saved folder (a number, not a folder path)"),
+    "speed-text": ('{"speed": "fast"}', "the saved playback speed (text, not a whole number from 1 to 1000)"),
+    "speed-zero": ('{"speed": 0}', "the saved playback speed (0, not a whole number from 1 to 1000)"),
+    "speed-huge": ('{"speed": 1e300}', "the saved playback speed (1e+300, not a whole number from 1 to 1000)"),
+    "speed-fraction": ('{"speed": 2.5}', "the saved playback speed (2.5, not a whole number from 1 to 1000)"),
+    "speed-boolean": ('{"speed": true}', "the saved playback speed (a boolean, not a whole number from 1 to"),
+    "loop-text": ('{"loop": "yes"}', "the saved loop setting (text, not true or false)"),
+    "loop-number": ('{"loop": 1}', "the saved loop setting (a number, not true or false)"),
+    "arrows-list": ('{"arrows": ["gradient"]}', "the saved arrows (a list, not an object of true/false"),
+    "arrows-text-value": ('{"arrows": {"gradient": "on"}}', "the saved arrows ('gradient' is not one of"),
+    "arrows-unknown-kind": ('{"arrows": {"curl": true}}', "the saved arrows ('curl' is not one of"),
+    "splitters-list": ('{"splitters": [1, 2, 3]}', "the saved splitter sizes (a list, not an object of lists"),
+    "splitter-too-few": ('{"splitters": {"simulator": [100, 200]}}',
+                         "the saved sizes of the simulator splitter (not 3 whole numbers of pixels"),
+    "splitter-negative": ('{"splitters": {"simulator": [100, -5, 200]}}',
+                          "the saved sizes of the simulator splitter (not 3 whole numbers of pixels"),
+    "splitter-zeros": ('{"splitters": {"simulator plots": [0, 0, 0]}}',
+                       "the saved sizes of the simulator plots splitter (not 3 whole numbers of pixels"),
+    "splitter-text": ('{"splitters": {"simulator plots": "300,200,160"}}',
+                      "the saved sizes of the simulator plots splitter (not 3 whole numbers of pixels"),
     "folder-nul": ('{"folder": "/tmp\\u0000x"}', "the saved folder (a path with a NUL character)"),
     "file-truncated": ('{"geometry": "AdnQywADAAAAAAAA', "the settings file {path} (not valid JSON: "),
     "file-empty": ("", "the settings file {path} (not valid JSON: "),
@@ -190,6 +230,7 @@ def test_a_damaged_setting_is_ignored_with_one_line_and_rewritten_on_close(qtbot
     assert run_names(window) == DEFAULT_RUNS
     assert (window.width(), window.height()) == default_size(window)
     assert window.settings.folder("home") == "home"
+    assert view_of(window) == view_of(reference_window(qtbot, tmp_path))  # the defaults, all of them
     lines = capfd.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("OptiScope: ignoring " + note.format(path=path)), lines
     status = window.statusBar().currentMessage()
@@ -224,7 +265,7 @@ def test_geometry_scenario_and_folder_come_back_exactly(qtbot, tmp_path):
     first.settings.set_folder(str(tmp_path))
     close(qtbot, first)
     saved = json.loads(path.read_text())
-    assert set(saved) == {"geometry", "scenario", "folder"}
+    assert set(saved) == {"geometry", "scenario", "folder", "speed", "loop", "arrows", "splitters"}
     assert isinstance(saved["geometry"], str) and saved["folder"] == str(tmp_path)
     second = open_window(qtbot, path)
     # the offscreen screen is 800 pixels wide: restoring fits the width to it, not the height
@@ -246,3 +287,33 @@ def test_the_default_file_is_in_the_config_folder_and_never_the_qsettings_one(tm
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert default_settings_path() == tmp_path / "OptiScope" / "settings.json"
+
+
+def test_speed_loop_arrows_and_splitter_sizes_come_back(qtbot, tmp_path):
+    path = tmp_path / "settings.json"
+    first = open_window(qtbot, path)
+    first.resize(790, 700)  # within the offscreen screen's 800 pixels: restored as it is
+    tab = first.simulator
+    tab.bar.speed.setValue(250)
+    tab.bar.loop.setChecked(True)
+    tab.arrow_boxes["gradient"].setChecked(True)
+    tab.arrow_boxes["update"].setChecked(False)
+    qtbot.waitUntil(lambda: tab.splitter.sizes()[1] > 0 and tab.side.splitter.sizes()[2] > 0)
+    left, middle, right = tab.splitter.sizes()
+    # the plots collapsed (their handle dragged to the right edge): the offscreen screen's 800
+    # pixels leave no other width to choose, every column being at its least
+    tab.splitter.setSizes([left, middle + right, 0])
+    loss, lr, table = tab.side.splitter.sizes()
+    tab.side.splitter.setSizes([loss - 80, lr, table + 80])  # a taller table
+    chosen = view_of(first)
+    assert chosen["splitter"] != view_of(reference_window(qtbot, tmp_path))["splitter"]
+    close(qtbot, first)
+    saved = json.loads(path.read_text())
+    assert saved["speed"] == 250 and saved["loop"] is True
+    assert saved["arrows"] == {"gradient": True, "update": False, "momentum": False}
+    assert saved["splitters"] == {"simulator": chosen["splitter"], "simulator plots": chosen["plots splitter"]}
+    second = open_window(qtbot, path)
+    assert second.size() == first.size()
+    qtbot.waitUntil(lambda: view_of(second) == chosen)
+    assert second.settings.notes == []
+    close(qtbot, second)

@@ -29,3 +29,44 @@ def test_a_surface_without_a_known_minimum_plots_f_itself(window):
     assert y[-1] < y[0] - 1.0
     tab.model.set_surface("himmelblau")
     assert tab.side.shows_gap and loss_label(tab) == LOSS_GAP_LABEL and log_axis(tab)
+
+
+def click_plot(qtbot, plot, step: float, value: float):
+    """A left click on ``plot`` where it draws (step, value) (value in the axis' own units)."""
+    from PySide6.QtCore import QPointF, Qt
+
+    scene_point = plot.getPlotItem().vb.mapViewToScene(QPointF(step, value))
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     plot.mapFromScene(scene_point))
+
+
+def test_clicking_a_side_plot_seeks_to_that_step(qtbot, window):
+    tab = window.simulator
+    playback = tab.playback
+    qtbot.waitUntil(lambda: tab.side.loss.height() > 100 and tab.side.lr.height() > 100)
+    playback.play()
+    (_, _), (low, high) = tab.side.loss.getPlotItem().vb.viewRange()
+    click_plot(qtbot, tab.side.loss, 300, (low + high) / 2)
+    assert not playback.playing  # as dragging the timeline does: the user chose a step
+    assert abs(playback.frame - 300) <= 2  # a pixel is about a step here
+    assert tab.bar.slider.value() == playback.frame and tab.side.cursors[0].value() == playback.frame
+    (_, _), (low, high) = tab.side.lr.getPlotItem().vb.viewRange()
+    click_plot(qtbot, tab.side.lr, 120, (low + high) / 2)
+    assert abs(playback.frame - 120) <= 2
+    from PySide6.QtCore import QPoint, Qt
+
+    qtbot.mouseClick(tab.side.lr.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))  # the title
+    assert abs(playback.frame - 120) <= 2  # only a click among the curves picks a step
+
+
+def test_long_curves_are_drawn_with_a_thin_pen(qtbot, window):
+    """A peak-downsampled 200,000-step curve of an oscillating run is a zigzag that Qt strokes in
+    ~0.5 s at 1.5 px and in milliseconds at 1 px (benchmarks/bench_stalls.py: steps -> 200,000)."""
+    from gui.simulator_tab.side_plots import THIN_CURVE_POINTS
+
+    tab = window.simulator
+    widths = lambda: {curve.opts["pen"].widthF() for pair in tab.side._curves for curve in pair}  # noqa: E731
+    assert widths() == {1.5}
+    tab.model.set_steps(THIN_CURVE_POINTS + 1)
+    qtbot.waitUntil(lambda: not tab.model.busy, timeout=60_000)
+    assert widths() == {1.0}

@@ -342,7 +342,7 @@ def test_dragging_the_start_marker_recomputes(window):
     assert tuple(tab.model.results[3].trajectory.xy[0]) == (1.5, 2.5)
 
 
-def test_surface_formula_noise_and_steps(window):
+def test_surface_formula_noise_and_steps(window, qtbot):
     tab = tab_of(window)
     panel = tab.scenario_panel
     panel.surface.setCurrentText("himmelblau")
@@ -350,11 +350,15 @@ def test_surface_formula_noise_and_steps(window):
     assert tab.model.scenario.surface == "himmelblau" and tab.model.results[0].trajectory.surface == "himmelblau"
     panel.formula.setText("x**2 + 3*y**2 @-2,2,-2,2")
     panel.formula.returnPressed.emit()
-    assert tab.model.scenario.surface.startswith("expr:")
+    assert panel.formula_error.text() == "compiling…"  # compiled in a worker
+    qtbot.waitUntil(lambda: not tab.model.busy)
+    assert tab.model.scenario.surface.startswith("expr:") and panel.formula_error.isHidden()
     assert tab.model.surface.bounds == (-2.0, 2.0, -2.0, 2.0)
     panel.formula.setText("__import__('os').system('true')")
     panel.formula.returnPressed.emit()
+    qtbot.waitUntil(lambda: not tab.model.busy)
     assert not panel.formula_error.isHidden() and tab.model.scenario.surface.startswith("expr:x")
+    assert "not allowed" in panel.formula_error.text() or "formula" in panel.formula_error.text()
     panel.steps.setValue(50)
     assert tab.playback.last == 50 and tab.model.results[0].trajectory.steps == 50
     panel.noise.setText("0.5")
