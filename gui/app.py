@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(self.tabs.widget(index) is self.simulator)
         shown = self.tabs.widget(index)
         if shown is self._training_holder:
-            self.training_tab()
+            self.training_tab(sliced=True)  # a click on the tab: built in steps, never frozen
         elif shown is self._explore_holder:
             self.explore_tab()
         hints = {self.simulator: WELCOME, self._training_holder: TRAINING_HINT,
@@ -169,25 +169,33 @@ class MainWindow(QMainWindow):
         took = f" (the Simulator now has Explore's {', '.join(adopted)})" if adopted else ""
         self.statusBar().showMessage(f"{request['run'].name}: playing in the Simulator{took}", 15000)
 
-    def training_tab(self) -> "TrainingTab":
-        """The Training tab, built on first use."""
+    def training_tab(self, sliced: bool = False) -> "TrainingTab":
+        """The Training tab, built on first use: whole at once, or (``sliced``, for a click on the
+        tab) its frame now and the rest in steps from the event loop, each well under 100 ms; building
+        it at once froze the window for 0.5-0.9 s."""
         if self.training is None:
             from gui.training_tab.tab import TrainingTab
 
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            if not sliced:
+                QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                self.training = TrainingTab(parent=self._training_holder)
+                self.training = TrainingTab(parent=self._training_holder, build_now=not sliced)
             finally:
-                QApplication.restoreOverrideCursor()
+                if not sliced:
+                    QApplication.restoreOverrideCursor()
             self._training_holder.layout().addWidget(self.training)
             self.training.show()  # a child added to a shown widget stays hidden until told
             self.training.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
             self.training.try_on_surface.connect(self.try_on_surface)
+        if not sliced:
+            self.training.finish_building()  # a menu command or a caller needs the whole tab now
         return self.training
 
     def show_training(self) -> "TrainingTab":
+        """The Training tab, shown and whole (built before it is shown: its widgets show with it)."""
+        tab = self.training_tab()
         self.tabs.setCurrentWidget(self._training_holder)
-        return self.training_tab()
+        return tab
 
     def try_on_surface(self, config) -> None:
         """Add the training configuration's optimizer, settings and schedule as a Simulator run."""

@@ -459,11 +459,17 @@ def _target_column(target: Any, header: list[str], file: Path) -> int:
     return int(target) % len(header)
 
 
+CONVERT_ROWS = 4096  # rows converted to numbers per call
+
+
 def _numeric_columns(rows: list[list[str]], lines: list[int], columns: list[int], header: list[str],
                      file: Path) -> np.ndarray:
     cells = [[row[i] for i in columns] for row in rows]
     try:  # fast path; on any failure, find the first bad cell for the message
-        x = np.array(cells, dtype=np.float64)
+        # in chunks: the GUI loads files in a worker thread, and one conversion of 60,000 rows held
+        # the GIL (so the window) for 40 ms
+        x = np.concatenate([np.array(cells[i:i + CONVERT_ROWS], dtype=np.float64).reshape(-1, len(columns))
+                            for i in range(0, len(cells), CONVERT_ROWS)])
         if x.size == 0 or np.abs(x).max() <= FLOAT32_MAX:  # NaN compares False: the slow path names it
             return x
     except ValueError:

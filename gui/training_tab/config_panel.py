@@ -31,12 +31,15 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.scenario import PALETTE
 from gui.simulator_tab.run_panel import starter_params
-from gui.training_tab.plots import CLASS_COLOURS
+from gui.training_tab.plots import CLASS_COLOURS, group_pen, positive
+from gui.widgets.log_axis import decade_axes
 from gui.widgets.param_editors import ParamForm, show_value
 from gui.workers import JobWorker
 from simulator.values import parse_value
@@ -47,9 +50,19 @@ from trainers.errors import ConfigError
 CONSTANT = "constant (none)"
 AUTO_INTERVAL = "auto"
 ERROR_COLOR = "#ff7070"
-_GROUP_COLUMNS = ("match (regex)", "name", "lr", "weight_decay", "other options")
+# Short headers, the whole meaning in each one's tooltip: five columns share about 320 pixels on a
+# 1280-pixel laptop, where "match (regex)" and "weight_decay" were clipped to "atch (rege".
+_GROUP_COLUMNS = (
+    ("match", "a regular expression: the first rule whose expression is found in a parameter's name "
+              "takes it"),
+    ("name", "the group's name, as the table below and the lr plots show it"),
+    ("lr", "this group's lr (empty: the optimizer's)"),
+    ("decay", "this group's weight_decay (empty: the optimizer's)"),
+    ("options", "other options of the optimizer for this group: key=value; key=value"),
+)
 PREVIEW_DELAY_MS = 150
 PREVIEW_LOADING = "Loading preview…"
+LR_PREVIEW_MIN_DECADES = 1.0  # a constant lr: its line mid-plot, with labelled ticks either side
 
 
 def optimizer_names() -> list[str]:
@@ -182,7 +195,10 @@ class ConfigPanel(QWidget):
     checked = Signal(bool, str)
     pending_changed = Signal()  # a field's text became, or stopped being, a value not in force
 
-    def __init__(self, config: RunConfig | None = None, parent=None):
+    def __init__(self, config: RunConfig | None = None, parent=None, build_now: bool = True):
+        """``build_now=False``: only the frame is built here; the sections are left in
+        ``pending_build``, steps of well under 100 ms each for the owner to run from the event loop
+        (the last one loads the configuration). Until then the panel shows no fields."""
         super().__init__(parent)
         self.config = config.copy() if config is not None else RunConfig()
         self.preview = None
@@ -193,6 +209,9 @@ class ConfigPanel(QWidget):
         self._recheck_when_done = False
         self._closed = False
         self.forms: list[_KeyForm] = []
+        self.optimizer_form: ParamForm | None = None  # also read (as None) before its section is built
+        self.scheduler_form: ParamForm | None = None
+        self._optimizer_form_name = self._scheduler_form_name = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea(self)
@@ -201,27 +220,27 @@ class ConfigPanel(QWidget):
         self.column = QVBoxLayout(inner)
         scroll.setWidget(inner)
         outer.addWidget(scroll, 1)
-        self._build_data()
-        self._build_model()
-        self._build_optimizer()
-        self._build_groups()
-        self._build_scheduler()
-        self._build_train()
-        self.column.addStretch(1)
+        self.column.addStretch(1)  # first: each section goes above it, and none moves the others
         self.error = _error_label(self)
         outer.addWidget(self.error)
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(PREVIEW_DELAY_MS)
         self._check_timer.timeout.connect(self.check_in_background)
-        self.load(self.config)
+        self._first_check_held = False
+        self.pending_build = [self._build_data, self._build_model, self._build_optimizer, self._build_groups,
+                              self._build_scheduler, self._build_train,
+                              lambda: self._load_first(check=build_now)]
+        if build_now:
+            while self.pending_build:
+                self.pending_build.pop(0)()
 
     # -- sections ---------------------------------------------------------------------------------
     def _section(self, title: str) -> tuple[QGroupBox, _KeyForm]:
         box = QGroupBox(title, self)
         form = _KeyForm(self, box)
         self.forms.append(form)
-        self.column.addWidget(box)
+        self.column.insertWidget(self.column.count() - 1, box)
         return box, form
 
     def _build_data(self) -> None:
@@ -234,8 +253,9 @@ class ConfigPanel(QWidget):
         path_layout = QHBoxLayout(path_row)
         path_layout.setContentsMargins(0, 0, 0, 0)
         self.path = QLineEdit(path_row)
-        browse = QPushButton("…", path_row)
-        browse.setMaximumWidth(30)
+        # a tool button: it is as wide as its "…" (a push button's style asks 80 px, and was squeezed)
+        browse = QToolButton(path_row)
+        browse.setText("…")
         browse.setToolTip("Choose the CSV file, or the folder holding the IDX files")
         browse.clicked.connect(self._browse)
         path_layout.addWidget(self.path, 1)
@@ -279,13 +299,20 @@ class ConfigPanel(QWidget):
         form.check("optimizer.no_decay_bias_norm", "no weight decay on biases and norms",
                    "biases and normalisation weights go to a group 'no_decay' with weight_decay = 0")
         self.group_table = QTableWidget(0, len(_GROUP_COLUMNS), box)
-        self.group_table.setHorizontalHeaderLabels(_GROUP_COLUMNS)
-        self.group_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.group_table.horizontalHeader()
+        for column, (title, tip) in enumerate(_GROUP_COLUMNS):
+            item = QTableWidgetItem(title)
+            item.setToolTip(tip)
+            self.group_table.setHorizontalHeaderItem(column, item)
+            # the expressions and options are the long texts: they share what the others leave
+            long_text = title in ("match", "options")
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if long_text
+                                        else QHeaderView.ResizeMode.ResizeToContents)
         self.group_table.verticalHeader().hide()
         self.group_table.setMaximumHeight(130)
         self.group_table.setToolTip("Rules: the first whose regex matches a parameter's name wins; empty "
                                     "cells keep the optimizer's value. Other options: key=value; key=value")
-        self.group_table.itemChanged.connect(lambda _item: self._groups_edited())
+        self.group_table.itemChanged.connect(self._group_cell_changed)
         form.addRow(self.group_table)
         buttons = QWidget(box)
         row = QHBoxLayout(buttons)
@@ -322,9 +349,18 @@ class ConfigPanel(QWidget):
         form.line("scheduler.warmup_steps", "warm-up steps",
                   "a linear warm-up over this many optimizer steps")
         form.combo("scheduler.monitor", "plateau watches", MONITORS, "ReduceLROnPlateau's metric")
-        self.lr_preview, self.lr_note = _preview_plot(box, form, (130, 160))
+        # A log axis, as the live lr plot has: a schedule's later stages (x0.1 each) stay readable
+        # instead of flattening onto zero; no SI prefix, which clipped the label to "lr (x0.00".
+        self.lr_preview, self.lr_note = _preview_plot(box, form, (130, 160), decade_axes("left"))
+        self.lr_preview.setLogMode(y=True)
         self.lr_preview.setLabel("bottom", "step")
         self.lr_preview.setLabel("left", "lr")
+        for side in ("left", "bottom"):
+            self.lr_preview.getAxis(side).enableAutoSIPrefix(False)
+        self.lr_legend = self.lr_preview.addLegend(offset=(-4, 2), labelTextSize="8pt",
+                                                   brush=pg.mkBrush(18, 20, 24, 190))
+        self.lr_legend.setVisible(False)
+        self.run_colour = PALETTE[0]  # the colour the next run gets: the tab keeps it up to date
 
     def _build_train(self) -> None:
         _, form = self._section("Training")
@@ -469,7 +505,7 @@ class ConfigPanel(QWidget):
         row = self.group_table.rowCount()
         self.group_table.insertRow(row)
         for column, text in enumerate(("^head\\.", f"group{row + 1}", "", "", "")):
-            self.group_table.setItem(row, column, QTableWidgetItem(text))
+            self.group_table.setItem(row, column, _cell(text))
         self.group_table.blockSignals(False)
         self._groups_edited()
 
@@ -479,6 +515,12 @@ class ConfigPanel(QWidget):
         if row >= 0:
             self.group_table.removeRow(row)
             self._groups_edited()
+
+    def _group_cell_changed(self, item: QTableWidgetItem) -> None:
+        self.group_table.blockSignals(True)  # a tooltip is item data too: it would call this again
+        item.setToolTip(item.text())
+        self.group_table.blockSignals(False)
+        self._groups_edited()
 
     def _groups_edited(self) -> None:
         rules = []
@@ -518,7 +560,7 @@ class ConfigPanel(QWidget):
             texts = (rule["match"], rule.get("name", ""), show_value(rule["lr"]) if "lr" in rule else "",
                      show_value(rule["weight_decay"]) if "weight_decay" in rule else "", others)
             for column, text in enumerate(texts):
-                self.group_table.setItem(row, column, QTableWidgetItem(text))
+                self.group_table.setItem(row, column, _cell(text))
         self.group_table.blockSignals(False)
 
     # -- whole configuration --------------------------------------------------------------------------
@@ -548,6 +590,18 @@ class ConfigPanel(QWidget):
         self._load_group_rules()
         self.groups_error.hide()
         self.check_in_background()
+
+    def _load_first(self, check: bool) -> None:
+        """Show the configuration given to the constructor; with ``check=False``, its check waits
+        for :meth:`release_first_check`: run while the owner is still building, its thread took
+        the GIL from the GUI thread's steps, making each one take twice as long."""
+        self._first_check_held = not check
+        self.load(self.config)
+
+    def release_first_check(self) -> None:
+        if self._first_check_held:
+            self._first_check_held = False
+            self.check_in_background()
 
     def current_config(self) -> RunConfig:
         return self.config.copy()
@@ -599,6 +653,8 @@ class ConfigPanel(QWidget):
         self._check_generation += 1
         self.data_summary.setText(PREVIEW_LOADING)
         self.lr_note.setText(PREVIEW_LOADING)
+        if self._first_check_held:
+            return
         if self.preview_worker is not None:  # cancelled, it skips building its preview and ends
             self.preview_worker.cancel()
             self._recheck_when_done = True
@@ -682,10 +738,7 @@ class ConfigPanel(QWidget):
         for row, item in enumerate(preview.assignment):
             for column, text in enumerate((item.name, "×".join(map(str, item.shape)), item.group)):
                 self.assignment.setItem(row, column, QTableWidgetItem(text))
-        self.lr_preview.clear()
-        steps = np.arange(1, preview.total_steps + 1)
-        for index, (group, lrs) in enumerate(preview.learning_rates.items()):
-            self.lr_preview.plot(steps, lrs, pen=pg.mkPen(pg.intColor(index, hues=6), width=2), name=group)
+        self._show_lr_curves()
         groups = ", ".join(preview.groups)
         note = f"{preview.total_steps} steps ({preview.steps_per_epoch} per epoch); groups: {groups}; " \
                f"{preview.parameters:,} parameters"
@@ -693,6 +746,36 @@ class ConfigPanel(QWidget):
             note += ". ReduceLROnPlateau follows the metric: the curve shows its cuts at their earliest"
         self.lr_note.setText(note)
         self._show_data(preview.dataset)
+
+    def set_run_colour(self, colour: str) -> None:
+        """Draw the lr preview in ``colour``, the colour of the run Start adds next."""
+        self.run_colour = colour
+        if self.preview is not None:
+            self._show_lr_curves()
+
+    def _show_lr_curves(self) -> None:
+        """One curve per group with the live lr plot's pen for it; a legend once there are several;
+        a y range of at least LR_PREVIEW_MIN_DECADES around them (a flat line has no range)."""
+        plot, preview = self.lr_preview, self.preview
+        plot.clear()  # also empties the legend
+        steps = np.arange(1, preview.total_steps + 1)
+        shown = []
+        for index, (group, lrs) in enumerate(preview.learning_rates.items()):
+            lrs = positive(np.asarray(lrs, dtype=float), True)  # an lr of 0 is a gap on a log axis
+            plot.plot(steps, lrs, pen=group_pen(self.run_colour, index), name=group)
+            shown.append(lrs[np.isfinite(lrs)])
+        self.lr_legend.setColumnCount(max(1, len(shown)))  # one row: it covers less of a short plot
+        self.lr_legend.setVisible(len(shown) > 1)
+        values = np.concatenate(shown) if shown else np.array([])
+        if not values.size:
+            plot.enableAutoRange()
+            return
+        low, high = np.log10(values.min()), np.log10(values.max())
+        pad = max(0.08 * (high - low), (LR_PREVIEW_MIN_DECADES - (high - low)) / 2)
+        # a legend's row takes about a third of this short plot: room above the curves for it
+        top = pad + (0.6 * (high - low + 2 * pad) if len(shown) > 1 else 0.0)
+        plot.enableAutoRange(x=True, y=False)
+        plot.setYRange(low - pad, high + top, padding=0)
 
     def _show_data(self, dataset) -> None:
         plot = self.data_preview
@@ -765,6 +848,13 @@ def _check_in_worker(config: RunConfig, generation: int, dataset_key: tuple, dat
         return _CheckResult(generation, dataset_key, dataset, None, str(error), error.param)
 
 
+def _cell(text: str) -> QTableWidgetItem:
+    """A table cell whose tooltip holds its whole text, for when the column is narrower."""
+    item = QTableWidgetItem(text)
+    item.setToolTip(text)
+    return item
+
+
 def _number(text: str, where: str) -> float:
     value = parse_value(text)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -772,9 +862,11 @@ def _number(text: str, where: str) -> float:
     return float(value)
 
 
-def _preview_plot(box: QWidget, form: QFormLayout, heights: tuple[int, int]) -> tuple[pg.PlotWidget, QLabel]:
+def _preview_plot(box: QWidget, form: QFormLayout, heights: tuple[int, int],
+                  axes: dict | None = None) -> tuple[pg.PlotWidget, QLabel]:
     """A small plot that only shows (no panning, no menu) with a caption under it."""
-    plot = pg.PlotWidget(box, enableMenu=False)  # building a menu nobody opens costs ~30 ms a plot
+    # no menu: building one nobody opens costs ~30 ms a plot
+    plot = pg.PlotWidget(box, enableMenu=False, axisItems=axes)
     plot.setMinimumHeight(heights[0])
     plot.setMaximumHeight(heights[1])
     plot.setMouseEnabled(False, False)

@@ -18,6 +18,14 @@ from gui.widgets.log_axis import decade_axes
 CLASS_COLOURS = np.array([(76, 201, 240), (255, 159, 28), (128, 237, 153), (241, 91, 181), (254, 228, 64),
                           (255, 89, 94), (155, 93, 229), (199, 199, 199), (46, 196, 182), (231, 111, 81)])
 GROUP_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+LEGEND_GREY = "#c8c8c8"
+
+
+def group_pen(hex_colour: str, index: int, width: float = 2) -> pg.QtGui.QPen:
+    """The pen of parameter group ``index`` in a run of colour ``hex_colour``: the run's colour, the
+    group's line style. The live lr plot and the configuration's lr preview both draw with it, so a
+    group looks the same before and during its run."""
+    return pg.mkPen(_colour(hex_colour), width=width, style=GROUP_DASHES[index % len(GROUP_DASHES)])
 
 
 def _plot(title: str, left: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
@@ -43,7 +51,9 @@ def _colour(hex_colour: str, alpha: int = 255) -> tuple[int, int, int, int]:
 
 
 class LivePlots(QWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, build_now: bool = True):
+        """``build_now=False``: the plots are left in ``pending_build``, one step each (a plot and
+        its first paint take 20 to 60 ms), for the owner to run from the event loop."""
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -57,42 +67,89 @@ class LivePlots(QWidget):
         self.show_raw.setToolTip("the loss of every step behind its smoothed curve")
         for box in (self.log_loss, self.log_lr, self.show_raw):
             options.addWidget(box)
-            box.toggled.connect(self._options_changed)
         options.addStretch(1)
         layout.addLayout(options)
-        grid = QGridLayout()
-        layout.addLayout(grid, 1)
-        self.loss = _plot("training loss", "loss", "per step: smoothed (bold) and raw (faint)")
-        self.val_loss = _plot("validation loss", "loss", "per epoch; dashed: the epoch's mean training loss")
-        self.val_accuracy = _plot("validation accuracy", "accuracy", "per epoch (classification)")
-        self.lr = _plot("learning rate", "lr", "per step, one line per parameter group")
-        self.grad_norm = _plot("gradient norm", "|g|", "total L2 norm of all gradients, before clipping")
-        self.boundary = pg.PlotWidget(enableMenu=False)
-        self.boundary.setTitle("decision boundary", size="10pt")
-        self.boundary.setAspectLocked(False)
-        self.boundary_image = pg.ImageItem()
-        self.boundary_points = pg.ScatterPlotItem(size=4, pen=pg.mkPen(20, 20, 20, 160))
-        self.boundary.addItem(self.boundary_image)
-        self.boundary.addItem(self.boundary_points)
-        for index, widget in enumerate((self.loss, self.val_loss, self.val_accuracy, self.lr, self.grad_norm,
-                                        self.boundary)):
-            grid.addWidget(widget, index // 3, index % 3)
-        self.grad_norm.setLogMode(y=True)
-        self.val_loss.setXLink(self.loss)
-        self.lr.setXLink(self.loss)
-        self.grad_norm.setXLink(self.loss)
-        # One legend, on the training loss: which colour is which run, once several are shown. The
-        # other plots use the same colours; a legend on each covered their curves.
-        self.legend, self.lr_legend = (plot.addLegend(offset=(-8, 8), labelTextSize="8pt",
-                                                      brush=pg.mkBrush(18, 20, 24, 190))
-                                       for plot in (self.loss, self.lr))
-        self._legend_key: tuple = ()
-        for legend in (self.legend, self.lr_legend):
-            legend.setVisible(False)  # until there is something to tell apart
+        self._grid = QGridLayout()
+        layout.addLayout(self._grid, 1)
+        # Equal cells from the start, each holding a blank until its plot comes: a plot added later
+        # then moves none of the others (an empty row or column has no spacing, and a resize
+        # redraws a plot whole).
+        self._blanks = []
+        for index in range(6):
+            blank = QWidget(self)
+            self._grid.addWidget(blank, index // 3, index % 3)
+            self._blanks.append(blank)
+        for row in range(2):
+            self._grid.setRowStretch(row, 1)
+        for column in range(3):
+            self._grid.setColumnStretch(column, 1)
         self._curves: dict[tuple, pg.PlotDataItem] = {}
         self._owners: dict[tuple, pg.PlotWidget] = {}
         self._shown: list = []
-        self._options_changed()
+        self._legend_key: tuple = ()
+        plots = [
+            ("loss", lambda: _plot("training loss", "loss", "per step: smoothed (bold) and raw (faint)")),
+            ("val_loss", lambda: _plot("validation loss", "loss",
+                                       "per epoch; dashed: the epoch's mean training loss")),
+            ("val_accuracy", lambda: _plot("validation accuracy", "accuracy", "per epoch (classification)")),
+            ("lr", lambda: _plot("learning rate", "lr", "per step, one line per parameter group")),
+            ("grad_norm", lambda: _plot("gradient norm", "|g|",
+                                        "total L2 norm of all gradients, before clipping")),
+            ("boundary", self._boundary_plot)]
+        # Two steps a plot: making it, then its first layout and paint (each 20 to 50 ms).
+        self.pending_build = [step for index, (name, make) in enumerate(plots)
+                              for step in (lambda n=name, m=make, i=index: self._add(n, m(), i),
+                                           lambda n=name, i=index: self._show(n, i))]
+        self.pending_build.append(self._connect_plots)
+        if build_now:
+            while self.pending_build:
+                self.pending_build.pop(0)()
+
+    def _add(self, name: str, widget: pg.PlotWidget, index: int) -> None:
+        """Lay ``widget`` out hidden, keeping its cell: it is first painted at its final size."""
+        policy = widget.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        widget.setSizePolicy(policy)
+        widget.hide()
+        setattr(self, name, widget)
+        self._set_up(name)
+        self._grid.addWidget(widget, index // 3, index % 3)
+
+    def _show(self, name: str, index: int) -> None:
+        getattr(self, name).show()
+        blank = self._blanks[index]
+        self._grid.removeWidget(blank)
+        blank.deleteLater()
+
+    def _boundary_plot(self) -> pg.PlotWidget:
+        boundary = pg.PlotWidget(enableMenu=False)
+        boundary.setTitle("decision boundary", size="10pt")
+        boundary.setAspectLocked(False)
+        self.boundary_image = pg.ImageItem()
+        self.boundary_points = pg.ScatterPlotItem(size=4, pen=pg.mkPen(20, 20, 20, 160))
+        boundary.addItem(self.boundary_image)
+        boundary.addItem(self.boundary_points)
+        return boundary
+
+    def _set_up(self, name: str) -> None:
+        """Links, log axes and legends, set as each plot is made, before its first paint: set once
+        they were all shown, they redrew four of them whole again (300 ms)."""
+        plot = getattr(self, name)
+        if name in ("val_loss", "lr", "grad_norm"):
+            plot.setXLink(self.loss)
+        if name in ("loss", "lr"):
+            # One legend, on the training loss: which colour is which run, once several are shown.
+            # The other plots use the same colours; a legend on each covered their curves.
+            legend = plot.addLegend(offset=(-8, 8), labelTextSize="8pt", brush=pg.mkBrush(18, 20, 24, 190))
+            legend.setVisible(False)  # until there is something to tell apart
+            setattr(self, "legend" if name == "loss" else "lr_legend", legend)
+        log = {"loss": self.log_loss, "val_loss": self.log_loss, "lr": self.log_lr}.get(name)
+        if log is not None or name == "grad_norm":
+            plot.setLogMode(y=log.isChecked() if log is not None else True)
+
+    def _connect_plots(self) -> None:
+        for box in (self.log_loss, self.log_lr, self.show_raw):  # they act on the plots: now there are
+            box.toggled.connect(self._options_changed)
 
     def _options_changed(self) -> None:
         self.loss.setLogMode(y=self.log_loss.isChecked())
@@ -140,9 +197,7 @@ class LivePlots(QWidget):
                 self.legend.addItem(self._curves[(id(record), "smooth")], record.name)
         self.lr_legend.clear()
         for index, group in enumerate(key[1]):  # one sample per group, in grey: the colour is the run's
-            style = GROUP_DASHES[index % len(GROUP_DASHES)]
-            sample = pg.PlotDataItem(pen=pg.mkPen(200, 200, 200, width=2, style=style))
-            self.lr_legend.addItem(sample, group)
+            self.lr_legend.addItem(pg.PlotDataItem(pen=group_pen(LEGEND_GREY, index)), group)
         for legend in (self.legend, self.lr_legend):
             legend.setVisible(bool(legend.items))  # an empty legend is a stray grey square
 
@@ -150,26 +205,25 @@ class LivePlots(QWidget):
         colour = _colour(record.color)
         steps = record.steps.values
         raw = self._curve(record, "raw", self.loss, pg.mkPen(_colour(record.color, 70), width=1))
-        raw.setData(steps, _positive(record.train_loss.values, self.log_loss.isChecked()))
+        raw.setData(steps, positive(record.train_loss.values, self.log_loss.isChecked()))
         raw.setVisible(self.show_raw.isChecked())
         smooth = self._curve(record, "smooth", self.loss, pg.mkPen(colour, width=2))
-        smooth.setData(steps, _positive(record.smoothed_loss.values, self.log_loss.isChecked()))
+        smooth.setData(steps, positive(record.smoothed_loss.values, self.log_loss.isChecked()))
         epochs = record.epoch_steps.values
         val = self._curve(record, "val", self.val_loss, pg.mkPen(colour, width=2), symbol="o")
-        val.setData(epochs, _positive(record.val_loss.values, self.log_loss.isChecked()))
+        val.setData(epochs, positive(record.val_loss.values, self.log_loss.isChecked()))
         mean = self._curve(record, "epoch_train", self.val_loss,
                            pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
-        mean.setData(epochs, _positive(record.epoch_train_loss.values, self.log_loss.isChecked()))
+        mean.setData(epochs, positive(record.epoch_train_loss.values, self.log_loss.isChecked()))
         accuracy = self._curve(record, "acc", self.val_accuracy, pg.mkPen(colour, width=2), symbol="o")
         accuracies = record.val_accuracy.values
         measured = ~np.isnan(accuracies)  # regression has no accuracy: no points rather than NaN ones
         accuracy.setData(epochs[measured], accuracies[measured])
         for index, (group, series) in enumerate(record.lrs.items()):
-            pen = pg.mkPen(colour, width=2, style=GROUP_DASHES[index % len(GROUP_DASHES)])
-            curve = self._curve(record, f"lr/{group}", self.lr, pen)
-            curve.setData(steps, _positive(series.values, self.log_lr.isChecked()))
+            curve = self._curve(record, f"lr/{group}", self.lr, group_pen(record.color, index))
+            curve.setData(steps, positive(series.values, self.log_lr.isChecked()))
         norm = self._curve(record, "grad", self.grad_norm, pg.mkPen(colour, width=1))
-        norm.setData(steps, _positive(record.grad_norm.values, True))
+        norm.setData(steps, positive(record.grad_norm.values, True))
 
     def _show_boundary(self, record) -> None:
         grid = None if record is None else record.boundary
@@ -200,7 +254,7 @@ class LivePlots(QWidget):
         return (np.array([]), np.array([])) if x is None else (x, y)
 
 
-def _positive(values: np.ndarray, log: bool) -> np.ndarray:
+def positive(values: np.ndarray, log: bool) -> np.ndarray:
     """On a log axis, values <= 0 cannot be drawn: show them as gaps, not as a crash or a warning."""
     if not log:
         return values

@@ -125,6 +125,16 @@ class RunRecord:
             return f"loss {self.best_val_loss:.4g}"
         return "—"
 
+    def best_metric_detail(self) -> str:
+        """The best validation metrics to full precision (the column shows them rounded to fit)."""
+        parts = []
+        if self.best_val_accuracy is not None:
+            accuracy = self.best_val_accuracy
+            parts.append(f"best validation accuracy {accuracy:.10g} ({accuracy:.2%})")
+        if self.best_val_loss is not None:
+            parts.append(f"best validation loss {self.best_val_loss:.10g}")
+        return "; ".join(parts) or "no validation yet"
+
 
 def _short(value) -> str:
     if isinstance(value, float):

@@ -20,6 +20,9 @@ class Record:
     def best_metric(self) -> str:
         return "0.9"
 
+    def best_metric_detail(self) -> str:
+        return "best validation accuracy 0.9"
+
 
 @pytest.mark.parametrize("removed", [0, 1, 2])
 def test_removing_any_row_keeps_the_selection_readable(qtbot, removed):

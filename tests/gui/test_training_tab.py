@@ -78,13 +78,17 @@ def test_pause_and_resume(qtbot, tab):
 
 
 def test_stop_mid_epoch_keeps_the_curves(qtbot, tab):
-    tab.panel.load(tiny(data={"samples": 4000, "batch_size": 8}, train={"epochs": 5}))
+    # An epoch of 10,000 steps: the stop lands in it however late a loaded machine delivers the
+    # first steps (with 400 a step, the run once reached step 794 before the stop arrived).
+    tab.panel.load(tiny(data={"samples": 25_000, "batch_size": 2}, train={"epochs": 5}))
     record = tab.start()
+    per_epoch = tab.panel.preview.total_steps // 5
+    assert per_epoch >= 9_000
     qtbot.waitUntil(lambda: record.steps.size >= 5, timeout=WAIT_MS)
     tab.stop()
     qtbot.waitUntil(lambda: not tab.is_running, timeout=WAIT_MS)
     assert record.status == "stopped" and record.message.startswith("stopped at step")
-    assert 5 <= record.steps.size < 400 and record.epoch_steps.size == 0
+    assert 5 <= record.steps.size < per_epoch and record.epoch_steps.size == 0
     assert not record.worker.isRunning()
 
 
@@ -193,9 +197,16 @@ def test_deleting_runs_finished_and_running(qtbot, tab):
     tab.panel.load(tiny(data={"samples": 4000, "batch_size": 2}, train={"epochs": 20}))
     running = tab.start()
     qtbot.waitUntil(lambda: running.steps.size >= 3, timeout=WAIT_MS)
+    worker, checkpoint = running.worker, Path(running.checkpoint_path)
+    waited = []
+    worker.stop_and_wait = lambda *args: waited.append(args)  # the window must never wait for it
     tab.runs.selectRow(0)
     tab.delete_selected()
-    assert not running.worker.isRunning() and not tab.is_running and tab.start_button.isEnabled()
+    assert waited == [] and tab.runs.records == [] and not tab.is_running and tab.start_button.isEnabled()
+    assert worker in tab.stop_all() or not worker.isRunning()  # closing the window would wait for it
+    qtbot.waitUntil(lambda: not worker.isRunning(), timeout=WAIT_MS)  # stopped on its own
+    qtbot.waitUntil(lambda: worker not in tab._deleted_workers, timeout=WAIT_MS)
+    assert not checkpoint.exists()  # even one written while it stopped
     tab.refresh_plots()
     assert tab.plots.loss.getPlotItem().listDataItems() == []
 
