@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--surface-set", action="append", metavar="KEY=VALUE",
                           help="surface parameter, e.g. b=10 for quadratic (repeatable)")
-    simulate.add_argument("--optimizer", default="Adam", help="torch.optim name, any case")
+    simulate.add_argument("--optimizer", default="Adam",
+                          help="optimizer name, any case: torch.optim's or a compiled extra (see `list`)")
     simulate.add_argument("--set", action="append", metavar="KEY=VALUE", dest="settings",
                           help="hyperparameter, e.g. lr=0.01 or betas=0.9,0.999 (repeatable)")
     simulate.add_argument("--schedule", metavar="NAME", help="torch lr scheduler, e.g. CosineAnnealingLR")

@@ -328,6 +328,313 @@ def adafactor_step(p, g, lr, hp, state, fused):
         p[i] = add_scaled(p[i], update[i], -alpha / denom, fused)
 
 
+# ---- beyond torch.optim: pytorch_optimizer 4.1.0's rules (its default CPU path) ---------------
+# Its classes share BaseOptimizer's pieces: maximize negates the gradient first, then
+# ``apply_weight_decay`` (decoupled: ``p.mul_(1 - wd * (1 if fixed_decay else lr))``; coupled:
+# ``grad.add_(p, alpha=wd)``), and ``apply_cautious`` masks an update that disagrees with a sign.
+
+
+@njit(cache=True, error_model="numpy")
+def po_weight_decayed(gi, pi, lr, weight_decay, decouple, fixed_decay, fused):
+    """(gradient, point) after pytorch_optimizer's ``apply_weight_decay``."""
+    if weight_decay == 0.0:
+        return gi, pi
+    if decouple:
+        return gi, pi * (1.0 - weight_decay * (1.0 if fixed_decay else lr))
+    return add_scaled(gi, pi, weight_decay, fused), pi
+
+
+@njit(cache=True, error_model="numpy")
+def cautious_factor(u0, u1, g0, g1):
+    """``apply_cautious``'s scale of the kept coordinates: numel / (mask.sum() + 1), which torch
+    computes as a Python int over a tensor, ``reciprocal() * numel``; 0 for a masked coordinate."""
+    kept0 = 1.0 if u0 * g0 > 0.0 else 0.0
+    kept1 = 1.0 if u1 * g1 > 0.0 else 0.0
+    factor = (1.0 / (kept0 + kept1 + 1.0)) * 2.0
+    return kept0 * factor, kept1 * factor
+
+
+# Lion (pytorch_optimizer.Lion). hp: beta1, beta2, weight_decay, weight_decouple, fixed_decay,
+# maximize, cautious. state: [exp_avg x2]
+@njit(cache=True, error_model="numpy")
+def lion_step(p, g, lr, hp, state, fused):
+    beta1, beta2, weight_decay = hp[0], hp[1], hp[2]
+    decouple, fixed_decay, maximize, cautious = hp[3] != 0.0, hp[4] != 0.0, hp[5] != 0.0, hp[6] != 0.0
+    grad = [0.0, 0.0]
+    update = [0.0, 0.0]
+    for i in range(2):
+        grad[i], p[i] = po_weight_decayed(direction(g, i, maximize), p[i], lr, weight_decay,
+                                          decouple, fixed_decay, fused)
+        update[i] = sign(lerp(state[i], grad[i], 1.0 - beta1, fused))
+        state[i] = lerp(state[i], grad[i], 1.0 - beta2, fused)
+    if cautious:
+        mask0, mask1 = cautious_factor(update[0], update[1], grad[0], grad[1])
+        update[0] = update[0] * mask0
+        update[1] = update[1] * mask1
+    for i in range(2):
+        p[i] = add_scaled(p[i], update[i], -lr, fused)
+
+
+# AdaBelief (pytorch_optimizer.AdaBelief). hp: beta1, beta2, weight_decay, weight_decouple,
+# fixed_decay, rectify, n_sma_threshold, degenerated_to_sgd, ams_bound, eps, maximize, adam_debias
+# state: [step, exp_avg x2, exp_avg_var x2, max_exp_avg_var x2]
+@njit(cache=True, error_model="numpy")
+def adabelief_step(p, g, lr, hp, state, fused):
+    beta1, beta2, weight_decay = hp[0], hp[1], hp[2]
+    decouple, fixed_decay, rectify = hp[3] != 0.0, hp[4] != 0.0, hp[5] != 0.0
+    n_sma_threshold, degenerated_to_sgd, ams_bound = hp[6], hp[7] != 0.0, hp[8] != 0.0
+    eps, maximize, adam_debias = hp[9], hp[10] != 0.0, hp[11] != 0.0
+    state[0] += 1.0
+    t = state[0]
+    bias_correction1 = 1.0 - cpow(beta1, t)
+    # get_rectify_step_size, its Python float maths left to right
+    step_size = lr
+    n_sma = 0.0
+    if rectify:
+        n_sma_max = 2.0 / (1.0 - beta2) - 1.0
+        beta2_t = cpow(beta2, t)
+        n_sma = n_sma_max - 2.0 * t * beta2_t / (1.0 - beta2_t)
+        if n_sma >= n_sma_threshold:
+            rt = math.sqrt((1.0 - beta2_t) * (n_sma - 4.0) / (n_sma_max - 4.0) * (n_sma - 2.0) / n_sma
+                           * n_sma_max / (n_sma_max - 2.0))
+        elif degenerated_to_sgd:
+            rt = 1.0
+        else:
+            rt = -1.0  # a negative step size: the reference then leaves the point alone
+        step_size = step_size * rt
+    if not adam_debias:
+        step_size = step_size / bias_correction1
+    bias_correction2_sq = math.sqrt(1.0 - cpow(beta2, t))
+    for i in range(2):
+        gi, p[i] = po_weight_decayed(direction(g, i, maximize), p[i], lr, weight_decay,
+                                     decouple, fixed_decay, fused)
+        state[1 + i] = lerp(state[1 + i], gi, 1.0 - beta1, fused)
+        residual = gi - state[1 + i]
+        state[3 + i] = addcmul(state[3 + i] * beta2, residual, residual, 1.0 - beta2, fused) + eps
+        second_moment = state[3 + i]
+        if ams_bound:
+            state[5 + i] = maximum(state[5 + i], state[3 + i])
+            second_moment = state[5 + i]
+        denom = math.sqrt(second_moment + 0.0) + 0.0  # apply_ams_bound with both eps at 0
+        if not rectify:
+            p[i] = addcdiv(p[i], state[1 + i], denom / bias_correction2_sq + eps, -step_size)
+        elif n_sma >= n_sma_threshold:
+            p[i] = addcdiv(p[i], state[1 + i], denom + eps, -step_size)
+        elif step_size > 0.0:
+            p[i] = add_scaled(p[i], state[1 + i], -step_size, fused)
+
+
+# ADOPT (pytorch_optimizer.ADOPT). hp: beta1, beta2, clip_lambda (the exponent q of the clip
+# step**q; NaN: no clipping), weight_decay, weight_decouple, fixed_decay, eps, maximize, cautious
+# state: [step, exp_avg x2, exp_avg_sq x2]
+@njit(cache=True, error_model="numpy")
+def adopt_step(p, g, lr, hp, state, fused):
+    beta1, beta2, clip_exponent, weight_decay = hp[0], hp[1], hp[2], hp[3]
+    decouple, fixed_decay, eps = hp[4] != 0.0, hp[5] != 0.0, hp[6]
+    maximize, cautious = hp[7] != 0.0, hp[8] != 0.0
+    state[0] += 1.0
+    t = state[0]
+    grad = [0.0, 0.0]
+    for i in range(2):
+        grad[i], p[i] = po_weight_decayed(direction(g, i, maximize), p[i], lr, weight_decay,
+                                          decouple, fixed_decay, fused)
+    if t == 1.0:  # the first step only fills the second moment
+        for i in range(2):
+            state[3 + i] = addcmul(state[3 + i], grad[i], grad[i], 1.0, fused)
+        return
+    clip = cpow(t, clip_exponent)  # clip_lambda(step) = math.pow(step, q)
+    normed = [0.0, 0.0]
+    for i in range(2):
+        denom = math.sqrt(state[3 + i])
+        if denom < eps:  # clamp_(min=eps); a NaN stays NaN, as in torch
+            denom = eps
+        normed[i] = grad[i] / denom
+        if clip_exponent == clip_exponent:  # clamp_(-clip, clip), NaN kept
+            if normed[i] < -clip:
+                normed[i] = -clip
+            elif normed[i] > clip:
+                normed[i] = clip
+        state[1 + i] = lerp(state[1 + i], normed[i], 1.0 - beta1, fused)
+    update = [state[1], state[2]]
+    if cautious:
+        mask0, mask1 = cautious_factor(update[0], update[1], normed[0], normed[1])
+        update[0] = update[0] * mask0
+        update[1] = update[1] * mask1
+    for i in range(2):
+        p[i] = add_scaled(p[i], update[i], -lr, fused)
+        state[3 + i] = addcmul(state[3 + i] * beta2, grad[i], grad[i], 1.0 - beta2, fused)
+
+
+# Adan (pytorch_optimizer.Adan). hp: beta1, beta2, beta3, weight_decay, weight_decouple,
+# max_grad_norm (only 0: the registry refuses clipping), eps, maximize
+# state: [step, exp_avg x2, exp_avg_sq x2, exp_avg_diff x2, previous_grad x2]
+@njit(cache=True, error_model="numpy")
+def adan_step(p, g, lr, hp, state, fused):
+    beta1, beta2, beta3, weight_decay = hp[0], hp[1], hp[2], hp[3]
+    decouple, eps, maximize = hp[4] != 0.0, hp[6], hp[7] != 0.0
+    if state[0] == 0.0:
+        # init_group clones the raw gradient times -1 before maximize negates it: with maximize the
+        # first gradient difference is -2 g, not 0, in the reference, and so here
+        state[7] = g[0] * -1.0
+        state[8] = g[1] * -1.0
+    state[0] += 1.0
+    t = state[0]
+    step_size = lr / (1.0 - cpow(beta1, t))
+    diff_step_size = lr * beta2 / (1.0 - cpow(beta2, t))
+    bias_correction3_sq = math.sqrt(1.0 - cpow(beta3, t))
+    for i in range(2):
+        gi = direction(g, i, maximize)
+        grad_diff = state[7 + i] + gi
+        state[1 + i] = lerp(state[1 + i], gi, 1.0 - beta1, fused)
+        state[5 + i] = lerp(state[5 + i], grad_diff, 1.0 - beta2, fused)
+        grad_diff = grad_diff * beta2 + gi  # mul_ then add_: two roundings, never fused
+        state[3 + i] = addcmul(state[3 + i] * beta3, grad_diff, grad_diff, 1.0 - beta3, fused)
+        denom = math.sqrt(state[3 + i]) / bias_correction3_sq + eps
+        if weight_decay != 0.0 and decouple:
+            p[i] = p[i] * (1.0 - lr * weight_decay)
+        p[i] = addcdiv(p[i], state[1 + i], denom, -step_size)
+        p[i] = addcdiv(p[i], state[5 + i], denom, -diff_step_size)
+        if weight_decay != 0.0 and not decouple:
+            p[i] = p[i] / (1.0 + lr * weight_decay)  # a proximal decay, not an L2 gradient term
+        state[7 + i] = -gi
+
+
+@njit(cache=True, error_model="numpy")
+def norm2(x, y, fused):
+    """torch.linalg.norm / _foreach_norm of a 2-element float64 vector: sqrt(fma(y, y, x * x))
+    where torch fuses (measured bit for bit), sqrt(x * x + y * y) otherwise."""
+    return math.sqrt(madd(y, y, x * x, fused))
+
+
+# LAMB (pytorch_optimizer.Lamb). hp: beta1, beta2, weight_decay, weight_decouple, fixed_decay,
+# rectify, degenerated_to_sgd, n_sma_threshold, grad_averaging, max_grad_norm (used only by
+# pre_norm), adam, pre_norm (refused by the registry), eps, maximize, adam_debias
+# state: [step, exp_avg x2, exp_avg_sq x2]
+# The reference takes two paths with different roundings: its batched (foreach) one without
+# rectify, its per-parameter one with it; each is followed below.
+@njit(cache=True, error_model="numpy")
+def lamb_step(p, g, lr, hp, state, fused):
+    beta1, beta2, weight_decay = hp[0], hp[1], hp[2]
+    decouple, fixed_decay, rectify = hp[3] != 0.0, hp[4] != 0.0, hp[5] != 0.0
+    degenerated_to_sgd, n_sma_threshold, grad_averaging = hp[6] != 0.0, hp[7], hp[8] != 0.0
+    adam, eps, maximize, adam_debias = hp[10] != 0.0, hp[12], hp[13] != 0.0, hp[14] != 0.0
+    clamp = 10.0  # Lamb.clamp: the largest weight norm in the trust ratio
+    state[0] += 1.0
+    t = state[0]
+    beta3 = 1.0 - beta1 if grad_averaging else 1.0
+    bias_correction1 = 1.0 - cpow(beta1, t)
+    step_size = lr
+    n_sma = 0.0
+    if rectify:
+        n_sma_max = 2.0 / (1.0 - beta2) - 1.0
+        beta2_t = cpow(beta2, t)
+        n_sma = n_sma_max - 2.0 * t * beta2_t / (1.0 - beta2_t)
+        if n_sma >= n_sma_threshold:
+            rt = math.sqrt((1.0 - beta2_t) * (n_sma - 4.0) / (n_sma_max - 4.0) * (n_sma - 2.0) / n_sma
+                           * n_sma_max / (n_sma_max - 2.0))
+        elif degenerated_to_sgd:
+            rt = 1.0
+        else:
+            rt = -1.0
+        step_size = step_size * rt
+    if not adam_debias:
+        step_size = step_size / bias_correction1
+    decay_factor = 1.0 - weight_decay * (1.0 if fixed_decay else lr)
+    update = [0.0, 0.0]
+    if not rectify:  # the batched path
+        for i in range(2):
+            gi = direction(g, i, maximize)
+            if decouple and weight_decay != 0.0:
+                p[i] = p[i] * decay_factor
+            state[1 + i] = add_scaled(state[1 + i] * beta1, gi, beta3, fused)
+            state[3 + i] = addcmul(state[3 + i] * beta2, gi, gi, 1.0 - beta2, fused)
+            update[i] = (1.0 / (math.sqrt(state[3 + i]) + eps)) * state[1 + i]
+            if not decouple and weight_decay > 0.0:
+                update[i] = add_scaled(update[i], p[i], weight_decay, fused)
+        weight_norm = norm2(p[0], p[1], fused)
+        if weight_norm > clamp:  # clamp_(max=10); NaN kept
+            weight_norm = clamp
+        p_norm = norm2(update[0], update[1], fused)
+        trust_ratio = weight_norm / (p_norm + eps) if weight_norm != 0.0 and p_norm != 0.0 else 1.0
+        for i in range(2):
+            if not adam:
+                update[i] = update[i] * trust_ratio
+            p[i] = add_scaled(p[i], update[i], -step_size, fused)
+        return
+    # the per-parameter path (rectify): L2 decay has no gradient to go into there, so it is lost
+    denom = [0.0, 0.0]
+    for i in range(2):
+        gi = direction(g, i, maximize)
+        state[1 + i] = add_scaled(state[1 + i] * beta1, gi, beta3, fused)
+        state[3 + i] = addcmul(state[3 + i] * beta2, gi, gi, 1.0 - beta2, fused)
+        if decouple and weight_decay != 0.0:
+            p[i] = p[i] * decay_factor
+    if step_size <= 0.0:
+        return
+    adaptive = n_sma >= n_sma_threshold
+    for i in range(2):
+        if adaptive:
+            denom[i] = math.sqrt(state[3 + i]) + eps
+            update[i] = addcdiv(p[i], state[1 + i], denom[i], -step_size)
+        else:
+            update[i] = add_scaled(p[i], state[1 + i], -step_size, fused)  # the point moved, not the step
+    weight_norm = norm2(p[0], p[1], fused)
+    if weight_norm < 0.0:  # clamp_(min=0, max=10); NaN kept
+        weight_norm = 0.0
+    elif weight_norm > clamp:
+        weight_norm = clamp
+    p_norm = norm2(update[0], update[1], fused)
+    trust_ratio = 1.0 if weight_norm == 0.0 or p_norm == 0.0 else weight_norm / (p_norm + eps)
+    if adam:
+        trust_ratio = 1.0
+    for i in range(2):
+        if adaptive:
+            p[i] = addcdiv(p[i], state[1 + i], denom[i], -step_size * trust_ratio)
+        else:
+            p[i] = add_scaled(p[i], state[1 + i], -step_size * trust_ratio, fused)
+
+
+# AdEMAMix (pytorch_optimizer.AdEMAMix). hp: beta1, beta2, beta3, weight_decay, weight_decouple,
+# fixed_decay, alpha, t_alpha_beta3 (NaN: no warm-up), eps, maximize, cautious
+# state: [step, exp_avg x2, exp_avg_sq x2, exp_avg_slow x2]
+@njit(cache=True, error_model="numpy")
+def ademamix_step(p, g, lr, hp, state, fused):
+    beta1, beta2, beta3, weight_decay = hp[0], hp[1], hp[2], hp[3]
+    decouple, fixed_decay, alpha, t_alpha_beta3 = hp[4] != 0.0, hp[5] != 0.0, hp[6], hp[7]
+    eps, maximize, cautious = hp[8], hp[9] != 0.0, hp[10] != 0.0
+    state[0] += 1.0
+    t = state[0]
+    bias_correction1 = 1.0 - cpow(beta1, t)
+    bias_correction2_sq = math.sqrt(1.0 - cpow(beta2, t))
+    alpha_t = alpha
+    beta3_t = beta3
+    if t_alpha_beta3 == t_alpha_beta3:  # schedule_alpha, schedule_beta3 (Python's min keeps the first)
+        warm = t * alpha / t_alpha_beta3
+        alpha_t = alpha if alpha < warm else warm
+        log_beta1, log_beta3 = math.log(beta1), math.log(beta3)
+        fraction = t / t_alpha_beta3
+        scheduled = math.exp(log_beta1 * log_beta3
+                             / ((1.0 - fraction) * log_beta3 + fraction * log_beta1))
+        beta3_t = beta3 if beta3 < scheduled else scheduled
+    grad = [0.0, 0.0]
+    update = [0.0, 0.0]
+    for i in range(2):
+        grad[i], p[i] = po_weight_decayed(direction(g, i, maximize), p[i], lr, weight_decay,
+                                          decouple, fixed_decay, fused)
+        state[1 + i] = lerp(state[1 + i], grad[i], 1.0 - beta1, fused)
+        state[3 + i] = addcmul(state[3 + i] * beta2, grad[i], grad[i], 1.0 - beta2, fused)
+        state[5 + i] = lerp(state[5 + i], grad[i], 1.0 - beta3_t, fused)
+        update[i] = state[1 + i]
+    if cautious:
+        mask0, mask1 = cautious_factor(update[0], update[1], grad[0], grad[1])
+        update[0] = update[0] * mask0
+        update[1] = update[1] * mask1
+    for i in range(2):
+        denom = math.sqrt(state[3 + i]) / bias_correction2_sq + eps
+        mixed = add_scaled(update[i] / bias_correction1, state[5 + i], alpha_t, fused)
+        p[i] = addcdiv(p[i], mixed, denom, -lr)
+
+
 # ---- the dispatch, built from the registry's kernel table -------------------------------------
 
 

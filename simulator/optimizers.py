@@ -1,16 +1,16 @@
-"""The OPTIMIZERS registry: every element-wise torch.optim optimizer, described once.
+"""The OPTIMIZERS registry: every element-wise torch.optim optimizer, and six beyond it, described once.
 
 Each entry says which kernel runs it, how its state is laid out and, for every hyperparameter,
 torch's name and default, the range torch accepts, the scale an editor should use and a one-line
-help, and its reference implementation (a torch.optim class name, or a NumPy function for one
-torch does not have). The CLI, the GUI editors and the tests iterate over this registry; nothing
-else lists optimizers by hand. Adding an optimizer is one kernel in ``kernels.py`` plus one entry
-here (naming that kernel), plus one test record: the kernel table, the ids and the compiled
-dispatch follow from the entries.
+help, and its reference implementation (a torch.optim class name, a ``pytorch_optimizer`` class
+for the optimizers beyond torch.optim, or a NumPy function). The CLI, the GUI editors and the
+tests iterate over this registry; nothing else lists optimizers by hand. Adding an optimizer is
+one kernel in ``kernels.py`` plus one entry here (naming that kernel), plus one test record: the
+kernel table, the ids and the compiled dispatch follow from the entries.
 
 torch's implementation switches (``foreach``, ``fused``, ``capturable``, ``differentiable``) are
 not hyperparameters here: the kernels reproduce the path torch takes by default on a CPU, the
-single-tensor one.
+single-tensor one (for pytorch_optimizer's classes, the path they take by default on a CPU).
 """
 
 import math
@@ -21,7 +21,7 @@ import numpy as np
 
 from simulator import kernels, lbfgs
 from simulator.errors import SimulatorError
-from simulator.params import BOOL, PAIR, Param, Resolved, coerce_given, find_param
+from simulator.params import BOOL, INT, PAIR, Param, Resolved, coerce_given, find_param
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,10 @@ class OptimizerSpec:
     # Fills in values derived from the others once they are checked (LBFGS's max_eval=None).
     complete: Callable[[dict], None] | None = field(default=None, repr=False)
     # What the parity tests hold the kernel to: the name of a torch.optim class (a string: the
-    # simulator never imports torch) or a plain NumPy function ``reference(point, hyperparams)``
-    # returning ``step(grad)``, which moves ``point`` in place as ``optimizer.step()`` would.
+    # simulator never imports torch), a dotted ``module.Class`` beyond torch.optim (the
+    # pytorch_optimizer package's, e.g. "pytorch_optimizer.Lion"), or a plain NumPy function
+    # ``reference(point, hyperparams)`` returning ``step(grad)``, which moves ``point`` in place as
+    # ``optimizer.step()`` would.
     reference: str | Callable | None = field(default=None, repr=False)
 
     @property
@@ -54,7 +56,18 @@ class OptimizerSpec:
     @property
     def torch_class(self) -> str | None:
         """The torch.optim class this optimizer reproduces, when its reference is one."""
-        return self.reference if isinstance(self.reference, str) else None
+        if isinstance(self.reference, str) and "." not in self.reference:
+            return self.reference
+        return None
+
+    @property
+    def reference_class(self) -> tuple[str, str] | None:
+        """(module, class) of the optimizer class this one reproduces, torch.optim's or another
+        package's; None for a NumPy reference."""
+        if not isinstance(self.reference, str):
+            return None
+        module, _, name = self.reference.rpartition(".")
+        return (module or "torch.optim", name)
 
     @property
     def hyperparam_names(self) -> tuple[str, ...]:
@@ -126,7 +139,7 @@ class OptimizerSpec:
             if h.kind == PAIR:
                 flat.extend(math.nan if v is None else float(v) for v in value)
             else:
-                flat.append(float(value))
+                flat.append(math.nan if value is None else float(value))  # None: NaN, as in pairs
         flat.extend(self.constants)
         return np.array(flat, dtype=np.float64)
 
@@ -190,6 +203,120 @@ def _check_rprop(values: dict) -> None:
             f"(torch: {torch_text})",
             param="etas", value=values["etas"], owner="Rprop", torch_text=torch_text,
         )
+
+
+
+# ---- beyond torch.optim: pytorch_optimizer 4.1.0, its checks and its messages ---------------------
+# Its BaseOptimizer validates lr >= 0 (NegativeLRError), each beta in [0, 1) and weight_decay, eps
+# >= 0. Options it takes only through ``**kwargs`` are offered where the kernel reproduces them
+# (``cautious``, ``adam_debias``); the others (``adanorm``, ``use_gc``, ``stable_adamw``) are not
+# hyperparameters here, so the registry refuses them by name.
+
+
+def _po_lr(default: float) -> Param:
+    return Param(
+        "lr", default, "learning rate: the size of each step", minimum=0.0, scale="log",
+        typical=(1e-5, 10.0), torch_error="learning rate must be positive. ({value} > 0)",
+    )
+
+
+def _po_betas(default) -> Param:
+    return Param(
+        "betas", default, "decay rates of the first and second running averages",
+        kind=PAIR, minimum=0.0, maximum=1.0, include_maximum=False, typical=(0.0, 0.9999),
+        torch_error="beta{index1} must be in the range [0.0, 1.0)",
+    )
+
+
+def _po_non_negative(name: str, default: float, help_text: str, scale: str = "linear",
+                     typical=(0.0, 1.0)) -> Param:
+    return Param(name, default, help_text, minimum=0.0, scale=scale, typical=typical,
+                 torch_error=f"{name} must be non-negative")
+
+
+def _po_weight_decay(decouple_default: bool) -> tuple[Param, ...]:
+    return (
+        _po_non_negative("weight_decay", 0.0, "weight decay (decoupled or L2, see weight_decouple)"),
+        Param("weight_decouple", decouple_default,
+              "decay the point directly (as AdamW) instead of adding the L2 term to the gradient",
+              kind=BOOL),
+        Param("fixed_decay", False, "decoupled decay not scaled by the lr: the point shrinks by "
+              "weight_decay per step", kind=BOOL),
+    )
+
+
+_CAUTIOUS = Param("cautious", False, "zero the update where its sign disagrees with the gradient's, "
+                  "rescale the rest (Cautious optimizers)", kind=BOOL)
+
+
+def _check_rectify(owner: str) -> Callable[[dict], None]:
+    # With rectify, the reference takes math.sqrt of a product that is negative once the moving
+    # average length passes a threshold below 4 (a math domain error): not a rule to imitate.
+    def check(values: dict) -> None:
+        if values["rectify"] and values["n_sma_threshold"] < 4:
+            threshold = values["n_sma_threshold"]
+            raise SimulatorError(
+                f"{owner}: invalid n_sma_threshold={threshold}: with rectify=True it must be >= 4 "
+                "(below, pytorch_optimizer's rectification takes the square root of a negative "
+                "number: math domain error)",
+                param="n_sma_threshold", value=threshold, owner=owner,
+            )
+
+    return check
+
+
+_FLOAT32_NORM = ("pytorch_optimizer computes the clipping factor from the global gradient norm in "
+                 "float32 with MKL's square root, one ulp off the IEEE one for about 17% of inputs: "
+                 "not reproducible to 1e-12")
+
+
+def _check_adan(values: dict) -> None:
+    if values["max_grad_norm"] != 0.0:
+        raise SimulatorError(
+            f"Adan: invalid max_grad_norm={values['max_grad_norm']:g}: only 0 (no clipping) is "
+            f"supported ({_FLOAT32_NORM})",
+            param="max_grad_norm", value=values["max_grad_norm"], owner="Adan",
+        )
+
+
+def _check_lamb(values: dict) -> None:
+    if values["pre_norm"]:
+        raise SimulatorError(
+            f"Lamb: invalid pre_norm=True: not supported ({_FLOAT32_NORM})",
+            param="pre_norm", value=True, owner="Lamb",
+        )
+    _check_rectify("Lamb")(values)
+
+
+def _check_ademamix(values: dict) -> None:
+    t_alpha_beta3 = values["t_alpha_beta3"]
+    if t_alpha_beta3 is None:
+        return
+    if t_alpha_beta3 == 0.0:
+        raise SimulatorError(
+            "AdEMAMix: invalid t_alpha_beta3=0: must be > 0, or none for no warm-up (the reference "
+            "divides by it: ZeroDivisionError)",
+            param="t_alpha_beta3", value=t_alpha_beta3, owner="AdEMAMix",
+        )
+    beta1 = values["betas"][0]
+    if beta1 == 0.0 or values["beta3"] == 0.0:
+        culprit, value = ("betas", values["betas"]) if beta1 == 0.0 else ("beta3", values["beta3"])
+        raise SimulatorError(
+            f"AdEMAMix: invalid {culprit}={value}: with t_alpha_beta3 the beta1 and beta3 must be "
+            "> 0 (the reference's warm-up takes their logarithms: math domain error)",
+            param=culprit, value=value, owner="AdEMAMix",
+        )
+
+
+def _third_beta(default: float, help_text: str) -> Param:
+    return Param("beta3", default, help_text + " (the reference's third beta)", minimum=0.0,
+                 maximum=1.0, typical=(0.0, 0.9999),
+                 torch_error="beta3 must be in the range [0.0, 1.0]")
+
+
+def _n_sma_threshold() -> Param:
+    return Param("n_sma_threshold", 5, "moving-average length from which the rectified update is "
+                 "adaptive (with rectify: >= 4)", kind=INT, typical=(4, 20))
 
 
 _ADAM_STATE = (("step", 1), ("exp_avg", 2), ("exp_avg_sq", 2), ("max_exp_avg_sq", 2))
@@ -368,6 +495,143 @@ _SPECS = (
         ),
         (("step", 1), ("variance", 2)),
         reference="Adafactor",
+    ),
+    OptimizerSpec(
+        "Lion", kernels.lion_step, "sign of an interpolated momentum: every step moves lr per axis",
+        (
+            _po_lr(1e-4),
+            _po_betas((0.9, 0.99)),
+            *_po_weight_decay(True),
+            MAXIMIZE,
+            _CAUTIOUS,
+        ),
+        (("exp_avg", 2),),
+        first_moment="exp_avg",
+        reference="pytorch_optimizer.Lion",
+    ),
+    OptimizerSpec(
+        "AdaBelief", kernels.adabelief_step,
+        "Adam scaled by the belief in the gradient: the variance of its prediction error",
+        (
+            _po_lr(1e-3),
+            _po_betas((0.9, 0.999)),
+            *_po_weight_decay(True),
+            Param("rectify", False, "rectified update as in RAdam", kind=BOOL),
+            _n_sma_threshold(),
+            Param("degenerated_to_sgd", True, "below the threshold take SGD-with-momentum steps "
+                  "(otherwise none)", kind=BOOL),
+            Param("ams_bound", False, "use the maximum of past variances (AMSGrad)", kind=BOOL),
+            _po_non_negative("eps", 1e-16, "added to the variance and to the denominator",
+                             scale="log", typical=(1e-20, 1.0)),
+            MAXIMIZE,
+            Param("adam_debias", False, "AdamD: do not bias-correct the first moment's step size",
+                  kind=BOOL),
+        ),
+        (("step", 1), ("exp_avg", 2), ("exp_avg_var", 2), ("max_exp_avg_var", 2)),
+        first_moment="exp_avg",
+        cross_check=_check_rectify("AdaBelief"),
+        reference="pytorch_optimizer.AdaBelief",
+    ),
+    OptimizerSpec(
+        "ADOPT", kernels.adopt_step,
+        "Adam with the previous second moment and clipped normalised gradients",
+        (
+            _po_lr(1e-3),
+            _po_betas((0.9, 0.9999)),
+            Param("clip_lambda", 0.25, "normalised gradients are clipped to +-step**clip_lambda "
+                  "(the reference takes a function of the step; this is its exponent), none: no "
+                  "clipping", none_allowed=True, none_means="no clipping", typical=(0.0, 1.0)),
+            *_po_weight_decay(False),
+            _po_non_negative("eps", 1e-6, "lower bound of the denominator", scale="log",
+                             typical=(1e-12, 1.0)),
+            MAXIMIZE,
+            _CAUTIOUS,
+        ),
+        (("step", 1), ("exp_avg", 2), ("exp_avg_sq", 2)),
+        first_moment="exp_avg",
+        reference="pytorch_optimizer.ADOPT",
+    ),
+    OptimizerSpec(
+        "Adan", kernels.adan_step,
+        "adaptive Nesterov momentum: averages of the gradient, of its change and of their square",
+        (
+            _po_lr(1e-3),
+            Param("betas", (0.98, 0.92), "beta1, beta2: decay rates of the gradient and gradient "
+                  "difference averages (the reference's betas are (beta1, beta2, beta3))",
+                  kind=PAIR, minimum=0.0, maximum=1.0, include_maximum=False,
+                  typical=(0.0, 0.9999), torch_error="beta{index1} must be in the range [0.0, 1.0)"),
+            _third_beta(0.99, "decay rate of the squared corrected gradient average"),
+            _po_non_negative("weight_decay", 0.0, "weight decay: decoupled, or else proximal (the "
+                             "point divided by 1 + lr*weight_decay after the step)"),
+            Param("weight_decouple", False, "decay the point before the step (as AdamW) instead "
+                  "of dividing it after", kind=BOOL),
+            _po_non_negative("max_grad_norm", 0.0, "global gradient norm clipping: only 0 (off) "
+                             "is supported", typical=(0.0, 10.0)),
+            _po_non_negative("eps", 1e-8, "added to the denominator", scale="log",
+                             typical=(1e-12, 1.0)),
+            MAXIMIZE,
+        ),
+        (("step", 1), ("exp_avg", 2), ("exp_avg_sq", 2), ("exp_avg_diff", 2),
+         ("previous_grad", 2)),
+        first_moment="exp_avg",
+        cross_check=_check_adan,
+        reference="pytorch_optimizer.Adan",
+    ),
+    OptimizerSpec(
+        "Lamb", kernels.lamb_step,
+        "Adam steps scaled by a trust ratio: the point's norm over the update's",
+        (
+            _po_lr(1e-3),
+            _po_betas((0.9, 0.999)),
+            *_po_weight_decay(True),
+            Param("rectify", False, "rectified update as in RAdam", kind=BOOL),
+            Param("degenerated_to_sgd", False, "with rectify, below the threshold take "
+                  "SGD-with-momentum steps (otherwise none)", kind=BOOL),
+            _n_sma_threshold(),
+            Param("grad_averaging", True, "scale the gradient added to the first moment by "
+                  "1 - beta1", kind=BOOL),
+            _po_non_negative("max_grad_norm", 1.0, "reference norm of pre_norm's gradient "
+                             "scaling (no effect without it)", typical=(0.0, 10.0)),
+            Param("adam", False, "a trust ratio of 1: plain Adam steps", kind=BOOL),
+            Param("pre_norm", False, "divide gradients by a factor from their global norm (not "
+                  "supported: float32 maths)", kind=BOOL),
+            _po_non_negative("eps", 1e-6, "added to the denominator and to the update's norm",
+                             scale="log", typical=(1e-12, 1.0)),
+            MAXIMIZE,
+            Param("adam_debias", False, "AdamD: do not bias-correct the first moment's step size",
+                  kind=BOOL),
+        ),
+        (("step", 1), ("exp_avg", 2), ("exp_avg_sq", 2)),
+        first_moment="exp_avg",
+        cross_check=_check_lamb,
+        reference="pytorch_optimizer.Lamb",
+    ),
+    OptimizerSpec(
+        "AdEMAMix", kernels.ademamix_step,
+        "Adam whose step mixes a fast and a slow (weighted by alpha) gradient average",
+        (
+            _po_lr(1e-3),
+            Param("betas", (0.9, 0.999), "beta1, beta2: decay rates of the fast gradient average "
+                  "and of the squared gradient average (the reference's betas are (beta1, beta2, "
+                  "beta3))", kind=PAIR, minimum=0.0, maximum=1.0, include_maximum=False,
+                  typical=(0.0, 0.9999), torch_error="beta{index1} must be in the range [0.0, 1.0)"),
+            _third_beta(0.9999, "decay rate of the slow gradient average"),
+            *_po_weight_decay(False),
+            _po_non_negative("alpha", 5.0, "weight of the slow average in the step",
+                             typical=(0.0, 20.0)),
+            Param("t_alpha_beta3", None, "steps over which alpha and beta3 warm up; none: no "
+                  "warm-up", minimum=0.0, none_allowed=True,
+                  none_means="no warm-up", scale="log", typical=(1.0, 1e5),
+                  torch_error="t_alpha_beta3 must be non-negative"),
+            _po_non_negative("eps", 1e-8, "added to the denominator", scale="log",
+                             typical=(1e-12, 1.0)),
+            MAXIMIZE,
+            _CAUTIOUS,
+        ),
+        (("step", 1), ("exp_avg", 2), ("exp_avg_sq", 2), ("exp_avg_slow", 2)),
+        first_moment="exp_avg",
+        cross_check=_check_ademamix,
+        reference="pytorch_optimizer.AdEMAMix",
     ),
 )
 
