@@ -1,6 +1,6 @@
 """The Simulator tab: scenario and runs on the left, the map and playback in the middle, plots right."""
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -22,6 +22,7 @@ from gui.widgets.column import scrolling_column
 from simulator import SimulatorError
 from simulator.trajectory import write_runs_csv
 
+SIDE_PLOTS_LATER_ROWS = 20_000  # the longest run's steps beyond which the side plots update a turn later
 OWN_START_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
@@ -76,6 +77,8 @@ class SimulatorTab(QWidget):
         # the timeline 15 pixels wide
         layout.addWidget(self.bar)
 
+        self._side_timer = QTimer(self, singleShot=True, interval=0)
+        self._side_timer.timeout.connect(self._show_side_results)
         self.model.changed.connect(self._show_results)
         self.model.surface_changed.connect(self._show_surface)
         self._announced_computing = False  # the status bar said "Computing … runs"
@@ -95,8 +98,9 @@ class SimulatorTab(QWidget):
 
     def _show_surface(self) -> None:
         scenario = self.model.scenario
-        self.map.set_surface(self.model.surface, scenario.surface_params)
+        # the view first: the field is then drawn once, for that view (set_surface draws at once)
         self.map.set_view(scenario.view or self.model.surface.bounds)
+        self.map.set_surface(self.model.surface, scenario.surface_params)
         self.scenario_panel.refresh()
 
     def _show_results(self) -> None:
@@ -104,8 +108,20 @@ class SimulatorTab(QWidget):
         rows = [len(r.trajectory.xy) - 1 for r in results if r.trajectory is not None]
         self.playback.set_last(max(rows, default=self.model.scenario.steps))
         self.map.set_results(self.model.scenario, results)
-        self.side.set_results(self.model.surface, results, bool(self.model.scenario.surface_params))
+        if max(rows, default=0) > SIDE_PLOTS_LATER_ROWS:
+            # Long runs: the map repaints first, the side plots in the next turn of the event loop.
+            # Repainting both at once with 200,000-step curves (auto-range, axes, grids) kept the
+            # window from answering for 150-250 ms; in two turns, input is handled in between.
+            self._side_timer.start()
+        else:
+            self._side_timer.stop()
+            self._show_side_results()
         self._show_frame(self.playback.frame)
+
+    def _show_side_results(self) -> None:
+        model = self.model
+        self.side.set_results(model.surface, model.results, bool(model.scenario.surface_params))
+        self.side.set_frame(self.playback.frame)
 
     def _show_busy(self, busy: bool) -> None:
         pending = sum(result.pending for result in self.model.results)
