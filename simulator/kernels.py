@@ -354,6 +354,26 @@ def cautious_factor(u0, u1, g0, g1):
     return kept0 * factor, kept1 * factor
 
 
+@njit(cache=True, error_model="numpy")
+def rectified_step_size(lr, beta2, t, rectify, n_sma_threshold, degenerated_to_sgd):
+    """(step size, N_sma) of pytorch_optimizer's ``get_rectify_step_size``, its Python float maths
+    left to right (AdaBelief and Lamb share it). Without rectify: (lr, 0). Below the threshold and
+    not degenerated to SGD the step size is negative: the reference then leaves the point alone."""
+    if not rectify:
+        return lr, 0.0
+    n_sma_max = 2.0 / (1.0 - beta2) - 1.0
+    beta2_t = cpow(beta2, t)
+    n_sma = n_sma_max - 2.0 * t * beta2_t / (1.0 - beta2_t)
+    if n_sma >= n_sma_threshold:
+        rt = math.sqrt((1.0 - beta2_t) * (n_sma - 4.0) / (n_sma_max - 4.0) * (n_sma - 2.0) / n_sma
+                       * n_sma_max / (n_sma_max - 2.0))
+    elif degenerated_to_sgd:
+        rt = 1.0
+    else:
+        rt = -1.0
+    return lr * rt, n_sma
+
+
 # Lion (pytorch_optimizer.Lion). hp: beta1, beta2, weight_decay, weight_decouple, fixed_decay,
 # maximize, cautious. state: [exp_avg x2]
 @njit(cache=True, error_model="numpy")
@@ -387,21 +407,7 @@ def adabelief_step(p, g, lr, hp, state, fused):
     state[0] += 1.0
     t = state[0]
     bias_correction1 = 1.0 - cpow(beta1, t)
-    # get_rectify_step_size, its Python float maths left to right
-    step_size = lr
-    n_sma = 0.0
-    if rectify:
-        n_sma_max = 2.0 / (1.0 - beta2) - 1.0
-        beta2_t = cpow(beta2, t)
-        n_sma = n_sma_max - 2.0 * t * beta2_t / (1.0 - beta2_t)
-        if n_sma >= n_sma_threshold:
-            rt = math.sqrt((1.0 - beta2_t) * (n_sma - 4.0) / (n_sma_max - 4.0) * (n_sma - 2.0) / n_sma
-                           * n_sma_max / (n_sma_max - 2.0))
-        elif degenerated_to_sgd:
-            rt = 1.0
-        else:
-            rt = -1.0  # a negative step size: the reference then leaves the point alone
-        step_size = step_size * rt
+    step_size, n_sma = rectified_step_size(lr, beta2, t, rectify, n_sma_threshold, degenerated_to_sgd)
     if not adam_debias:
         step_size = step_size / bias_correction1
     bias_correction2_sq = math.sqrt(1.0 - cpow(beta2, t))
@@ -523,20 +529,7 @@ def lamb_step(p, g, lr, hp, state, fused):
     t = state[0]
     beta3 = 1.0 - beta1 if grad_averaging else 1.0
     bias_correction1 = 1.0 - cpow(beta1, t)
-    step_size = lr
-    n_sma = 0.0
-    if rectify:
-        n_sma_max = 2.0 / (1.0 - beta2) - 1.0
-        beta2_t = cpow(beta2, t)
-        n_sma = n_sma_max - 2.0 * t * beta2_t / (1.0 - beta2_t)
-        if n_sma >= n_sma_threshold:
-            rt = math.sqrt((1.0 - beta2_t) * (n_sma - 4.0) / (n_sma_max - 4.0) * (n_sma - 2.0) / n_sma
-                           * n_sma_max / (n_sma_max - 2.0))
-        elif degenerated_to_sgd:
-            rt = 1.0
-        else:
-            rt = -1.0
-        step_size = step_size * rt
+    step_size, n_sma = rectified_step_size(lr, beta2, t, rectify, n_sma_threshold, degenerated_to_sgd)
     if not adam_debias:
         step_size = step_size / bias_correction1
     decay_factor = 1.0 - weight_decay * (1.0 if fixed_decay else lr)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from simulator import OPTIMIZERS, SimulatorError, get_optimizer, simulate
+from tests.simulator.parity import assert_same_path, replay_gradients
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("pytorch_optimizer")
@@ -280,19 +281,8 @@ def reference_kwargs(name: str, hyperparams: dict) -> dict:
 
 def replay_in_reference(trajectory, name: str, hyperparams: dict) -> np.ndarray:
     point = torch.nn.Parameter(torch.tensor(trajectory.xy[0], dtype=torch.float64))
-    optimizer = reference_class(name)([point], **reference_kwargs(name, hyperparams))
-    positions = [point.detach().numpy().copy()]
-    for k in range(trajectory.steps):
-        point.grad = torch.tensor(trajectory.grad[k], dtype=torch.float64)
-        optimizer.step()
-        positions.append(point.detach().numpy().copy())
-    return np.array(positions)
-
-
-def relative_error(ours: np.ndarray, theirs: np.ndarray) -> float:
-    """As test_torch_parity: the largest difference of a step's point relative to its size."""
-    scale = np.maximum(np.max(np.abs(theirs), axis=1, keepdims=True), 1e-300)
-    return float(np.max(np.abs(ours - theirs) / scale))
+    return replay_gradients(trajectory, reference_class(name)([point], **reference_kwargs(name, hyperparams)),
+                            point)
 
 
 def test_every_optimizer_beyond_torch_optim_has_cases():
@@ -309,12 +299,7 @@ def test_positions_match_pytorch_optimizer_given_the_same_gradients(case):
     trajectory = simulate(surface, name, start=start, steps=STEPS, hyperparams=hyperparams)
     assert trajectory.steps >= 200, trajectory.message
     theirs = replay_in_reference(trajectory, name, hyperparams)
-    if name in BIT_EXACT:
-        mismatch = np.nonzero(np.any(trajectory.xy != theirs, axis=1))[0]
-        assert mismatch.size == 0, f"first differing step {mismatch[0]}"
-    else:
-        assert relative_error(trajectory.xy, theirs) <= RELATIVE_TOLERANCE
-    assert not np.array_equal(trajectory.xy[-1], trajectory.xy[0]), "the point never moved"
+    assert_same_path(trajectory, theirs, name in BIT_EXACT, RELATIVE_TOLERANCE)
 
 
 @pytest.mark.parametrize("name, hyperparams, culprit, reference_refuses", INVALID)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from simulator import OPTIMIZERS, SimulatorError, get_optimizer, simulate
+from tests.simulator.parity import assert_same_path, replay_gradients
 
 torch = pytest.importorskip("torch")
 
@@ -193,14 +194,6 @@ def _case_id(case):
     return f"{name}-{surface}-" + ",".join(f"{k}={v}" for k, v in hp.items())
 
 
-def _relative_error(ours: np.ndarray, theirs: np.ndarray) -> float:
-    """The largest difference of a step's point relative to that point's size (max norm). Not per
-    coordinate: a coordinate crossing zero (y = 2e-5 on Adadelta's way down Rosenbrock) would turn
-    a 1-ulp sqrt difference of the point into any "relative" error at all."""
-    scale = np.maximum(np.max(np.abs(theirs), axis=1, keepdims=True), 1e-300)
-    return float(np.max(np.abs(ours - theirs) / scale))
-
-
 def replay_in_reference(trajectory, optimizer_name, hyperparams):
     """Positions the record's reference reaches when given the simulator's recorded gradients: the
     torch.optim class it names, or its NumPy function (handed the resolved hyperparameters)."""
@@ -214,13 +207,7 @@ def replay_in_reference(trajectory, optimizer_name, hyperparams):
             positions.append(point.copy())
         return np.array(positions)
     point = torch.nn.Parameter(torch.tensor(trajectory.xy[0], dtype=torch.float64))
-    optimizer = getattr(torch.optim, spec.torch_class)([point], **hyperparams)
-    positions = [point.detach().numpy().copy()]
-    for k in range(trajectory.steps):
-        point.grad = torch.tensor(trajectory.grad[k], dtype=torch.float64)
-        optimizer.step()
-        positions.append(point.detach().numpy().copy())
-    return np.array(positions)
+    return replay_gradients(trajectory, getattr(torch.optim, spec.torch_class)([point], **hyperparams), point)
 
 
 def test_every_optimizer_has_cases():
@@ -238,12 +225,7 @@ def test_positions_match_torch_given_the_same_gradients(case):
     trajectory = simulate(surface, name, start=start, steps=STEPS, hyperparams=hyperparams)
     assert trajectory.steps >= 200, trajectory.message
     theirs = replay_in_reference(trajectory, name, hyperparams)
-    if name in BIT_EXACT:
-        mismatch = np.nonzero(np.any(trajectory.xy != theirs, axis=1))[0]
-        assert mismatch.size == 0, f"first differing step {mismatch[0]}"
-    else:
-        assert _relative_error(trajectory.xy, theirs) <= RELATIVE_TOLERANCE
-    assert not np.array_equal(trajectory.xy[-1], trajectory.xy[0]), "the point never moved"
+    assert_same_path(trajectory, theirs, name in BIT_EXACT, RELATIVE_TOLERANCE)
 
 
 def _rosenbrock_torch(p):
