@@ -30,7 +30,7 @@ from gui.scenario import RunSpec, Scenario, default_scenario, presets
 from gui.settings import AppSettings, keep_qt_settings_private
 from gui.simulator_tab.playback import SPEEDS
 from gui.simulator_tab.tab import SimulatorTab
-from gui.startup import announce_when_shown, preload_in_background, prepare_first_window
+from gui.startup import announce_when_shown, finish_preloads, preload_in_background, prepare_first_window
 from gui.theme import configure_pyqtgraph
 from gui.widgets.file_dialogs import ask_open_path, ask_save_path, remember_folders_in
 from gui.widgets.wheel_guard import guard_wheel_in_columns
@@ -413,7 +413,7 @@ class MainWindow(QMainWindow):
 
     def _stop_workers(self) -> list[QThread]:
         """Ask every worker thread to stop; those still running."""
-        running = self.simulator.model.stop_all()
+        running = self.simulator.model.stop_all() + self.simulator.map.stop_all()
         if self.training is not None:
             running += self.training.stop_all()
         if self.explore is not None:
@@ -541,4 +541,6 @@ def run_app(argv=None) -> int:
         announce_when_shown(window, runs=len(window.simulator.model.scenario.runs),
                             playing=window.simulator.playback.playing, kernels_s=round(prepared_s, 3))
         QTimer.singleShot(0, preload_in_background)  # once the first frame is drawn
-        return app.exec()
+        code = app.exec()
+        finish_preloads()
+        return code

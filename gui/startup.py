@@ -130,16 +130,35 @@ TAB_MODULES = ("torch", "torch._dynamo", "trainers.factory", "trainers.introspec
                "gui.training_tab.tab", "gui.explore_tab.tab")
 
 
+_PRELOADS: list[tuple[threading.Thread, threading.Event]] = []
+
+
 def preload_in_background(modules=TAB_MODULES) -> threading.Thread:
     """Import ``modules`` in a daemon thread, once the first window is up. A tab opened meanwhile
     imports what it needs itself and waits only for the rest of the import it shares (Python's
-    import lock); one that fails to import here fails there again, with its own message."""
+    import lock); one that fails to import here fails there again, with its own message.
+    ``finish_preloads`` stops it between two modules."""
+    stop = threading.Event()
 
     def load() -> None:
         for name in modules:
+            if stop.is_set():
+                return
             with contextlib.suppress(Exception):  # the tab that needs it reports the failure
                 importlib.import_module(name)
 
     thread = threading.Thread(target=load, name="optiscope-preload", daemon=True)
+    _PRELOADS.append((thread, stop))
     thread.start()
     return thread
+
+
+def finish_preloads() -> None:
+    """Stop the background imports and wait for the module each is importing (a second or two at
+    most, after the window has gone). Python's exit would otherwise clear the modules of a torch
+    half imported by a daemon thread: a segmentation fault on quitting soon after the start."""
+    for _, stop in _PRELOADS:
+        stop.set()
+    while _PRELOADS:
+        thread, _ = _PRELOADS.pop()
+        thread.join()

@@ -24,6 +24,7 @@ def test_a_warm_cache_prepares_the_first_window_without_a_splash(qtbot, monkeypa
     shown = []
     monkeypatch.setattr(startup, "_wait_behind_splash", lambda *args: shown.append(args))
     startup.prepare_first_window(default_scenario(), "OptiScope")  # fills the cache if it was cold
+    shown.clear()  # (and may have needed the splash to do it)
     seconds = startup.prepare_first_window(default_scenario(), "OptiScope")
     assert seconds < startup.SPLASH_AFTER_S and shown == []
 
@@ -93,3 +94,31 @@ def test_the_tabs_modules_are_imported_in_the_background(tmp_path, monkeypatch):
     assert not thread.is_alive() and thread.daemon
     assert sys.modules["optiscope_preload_probe"].LOADED  # and the missing one was no crash
     assert "torch" in TAB_MODULES and "gui.training_tab.tab" in TAB_MODULES
+
+
+def test_quitting_stops_the_background_imports_and_waits_for_the_one_under_way(tmp_path, monkeypatch):
+    # Python's exit clearing the modules of a torch that a daemon thread was still importing
+    # crashed the app (SIGSEGV in type_dealloc) when it was closed within seconds of its start.
+    import sys
+    import threading
+
+    from gui.startup import finish_preloads, preload_in_background
+
+    (tmp_path / "optiscope_slow_probe.py").write_text(
+        "import optiscope_probe_gate as gate\ngate.entered.set()\ngate.release.wait(30)\n")
+    (tmp_path / "optiscope_next_probe.py").write_text("LOADED = True\n")
+    gate = type(sys)("optiscope_probe_gate")
+    gate.entered, gate.release = threading.Event(), threading.Event()
+    monkeypatch.setitem(sys.modules, "optiscope_probe_gate", gate)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    preload = preload_in_background(("optiscope_slow_probe", "optiscope_next_probe"))
+    assert gate.entered.wait(30)
+    quitting = threading.Thread(target=finish_preloads)
+    quitting.start()
+    quitting.join(0.05)
+    assert quitting.is_alive()  # it waits: the import under way cannot finish before the release
+    gate.release.set()
+    quitting.join(30)
+    assert not quitting.is_alive() and not preload.is_alive()
+    assert "optiscope_next_probe" not in sys.modules  # the next module was never started
+    monkeypatch.delitem(sys.modules, "optiscope_slow_probe", raising=False)
