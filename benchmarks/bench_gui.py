@@ -231,7 +231,7 @@ def paints_per_frame(app: QApplication, show_frame, viewports) -> str:
 
 def make_map(app: QApplication, scenario: Scenario, results) -> MapView:
     surface = get_surface(scenario.surface)
-    view = MapView()
+    view = MapView(background_fields=False)
     view.resize(1000, 800)
     view.show()
     view.set_surface(surface)

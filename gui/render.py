@@ -32,7 +32,7 @@ def render_scenario(scenario: Scenario, out, step: int | None = None, size=DEFAU
         step = last
     if not 0 <= step <= scenario.steps:
         raise ScenarioError(f"--step {step} is outside 0..{scenario.steps}")
-    view = MapView()
+    view = MapView(background_fields=False)
     try:
         view.resize(*size)
         view.set_surface(get_surface(scenario.surface), scenario.surface_params)

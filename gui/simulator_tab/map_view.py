@@ -1,13 +1,18 @@
 """The map: the surface as a heat map with contour lines, and every run drawn at the current frame.
 
-The heat map and contours are recomputed for the visible range after each pan or zoom (Numba
-evaluates 300x300 points in well under a millisecond), on a colour scale fixed per surface so
-colours keep their meaning while zooming. Run items (current point, arrows, start markers) are
-created once per run and updated in place: ``set_frame`` only slices precomputed arrays. All trails
-are one TrailLayer, which re-renders only what a frame changes (see trail_layer.py).
+The heat map and contours are recomputed for the visible range after each pan or zoom, on a colour
+scale fixed per surface so colours keep their meaning while zooming. The field is computed in a
+worker thread (``compute_field``: 300x300 values, their scale and 16 contour levels take 25-60 ms
+on a 2-core machine, which added to the repaint kept the window from answering for over 100 ms);
+the newest request wins, and the old field stays until the new one is ready.
+
+Run items (current point, arrows, start markers) are created once per run and updated in place:
+``set_frame`` only slices precomputed arrays. All trails are one TrailLayer, which re-renders only
+what a frame changes (see trail_layer.py).
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,6 +24,7 @@ from gui.simulator_tab.contours import ValueScale, contour_segments
 from gui.simulator_tab.trail_layer import Trail, TrailLayer
 from gui.widgets.image_files import VECTOR_SUFFIX, image_format, save_widget_picture
 from gui.widgets.pixmap_budget import reserve_pixmap_cache
+from gui.workers import JobWorker
 from simulator import get_optimizer
 from simulator.surface import Surface
 
@@ -32,6 +38,47 @@ ARROW_NAMES = {
 }
 BACKGROUND = "#121418"
 FIELD_COLORS = ["#0b0d12", "#1b2230", "#2e3a4f", "#4a5873", "#75839c", "#a9b3c4"]
+
+
+@dataclass(frozen=True)
+class FieldRequest:
+    """What the field shows: a surface with its parameters, over a view, on a colour scale (None:
+    the scale of this surface is still to be computed, over its bounds)."""
+
+    surface: Surface
+    params: tuple
+    view: tuple[float, float, float, float]
+    scale: ValueScale | None
+
+    def same_as(self, other: "FieldRequest | None") -> bool:
+        return (other is not None and self.surface is other.surface and self.params == other.params
+                and self.view == other.view and (self.scale is None or self.scale is other.scale))
+
+
+@dataclass(frozen=True)
+class FieldPicture:
+    request: FieldRequest
+    scale: ValueScale
+    values: np.ndarray  # (GRID_POINTS, GRID_POINTS) on the scale
+    segments: np.ndarray  # contour segment end points, in pairs
+
+
+def compute_field(request: FieldRequest) -> FieldPicture:
+    """The heat map and contours of ``request``; touches no Qt object, so any thread may call it."""
+    surface, params = request.surface, dict(request.params)
+    scale = request.scale
+    if scale is None:
+        xmin, xmax, ymin, ymax = surface.bounds
+        z = surface.grid(np.linspace(xmin, xmax, GRID_POINTS), np.linspace(ymin, ymax, GRID_POINTS), params)
+        known = min((m[2] for m in surface.minima), default=None) if not params else None
+        scale = ValueScale(z, surface.log_levels, known)
+    xmin, xmax, ymin, ymax = request.view
+    xs = np.linspace(xmin, xmax, GRID_POINTS)
+    ys = np.linspace(ymin, ymax, GRID_POINTS)
+    with np.errstate(all="ignore"):
+        values = scale.apply(surface.grid(xs, ys, params))
+    segments = contour_segments(xs, ys, values, scale.levels(CONTOUR_LEVELS))
+    return FieldPicture(request, scale, values, segments)
 
 
 class _Arrow:
@@ -105,8 +152,11 @@ class MapView(pg.PlotWidget):
     start_moved = Signal(int, float, float)
     map_clicked = Signal(float, float, object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, background_fields: bool = True):
+        """``background_fields=False`` computes each field at once, on the calling thread (the
+        headless renderer, which has no event loop to wait in)."""
         super().__init__(parent, background=BACKGROUND, enableMenu=False)
+        self.background_fields = background_fields
         self.plot = self.getPlotItem()
         self.plot.setLabel("bottom", "x")
         self.plot.setLabel("left", "y")
@@ -152,7 +202,9 @@ class MapView(pg.PlotWidget):
         self.surface: Surface | None = None
         self.surface_params: dict = {}
         self.scale: ValueScale | None = None
-        self._drawn_field: tuple | None = None  # what the field and contours show now
+        self._drawn_field: FieldRequest | None = None  # what the field and contours show now
+        self._field_worker: JobWorker | None = None
+        self._field_computing: FieldRequest | None = None  # what the worker computes
         self.arrows_shown = {"gradient": False, "update": True, "momentum": False}
         self.frame = 0
         self._runs: list[_RunItems] = []
@@ -166,17 +218,20 @@ class MapView(pg.PlotWidget):
         self._redraw.stop()  # pyqtgraph's close() drops the plot: a pending redraw would find none
         return super().close()
 
+    def stop_all(self) -> list[JobWorker]:
+        """The field worker if it still runs (a window closing waits for it); its field is dropped."""
+        self._redraw.stop()
+        self.surface = None
+        worker = self._field_worker
+        return [worker] if worker is not None and worker.isRunning() else []
+
     # ---- the surface -------------------------------------------------------------------------
 
     def set_surface(self, surface: Surface, params: dict | None = None) -> None:
         self.surface, self.surface_params = surface, dict(params or {})
-        xmin, xmax, ymin, ymax = surface.bounds
-        z = surface.grid(np.linspace(xmin, xmax, GRID_POINTS), np.linspace(ymin, ymax, GRID_POINTS),
-                         self.surface_params)
-        known = min((m[2] for m in surface.minima), default=None) if not self.surface_params else None
-        self.scale = ValueScale(z, surface.log_levels, known)
-        self.colorbar.setLevels((self.scale.low, self.scale.high))
-        self.colorbar.axis.setLabel(self.scale.label)
+        drawn, params_key = self._drawn_field, tuple(sorted(self.surface_params.items()))
+        same = drawn is not None and drawn.surface is surface and drawn.params == params_key
+        self.scale = drawn.scale if same else None  # None: computed with this surface's first field
         if surface.minima and not self.surface_params:
             self.minima.setData([m[0] for m in surface.minima], [m[1] for m in surface.minima])
             self.minima.setToolTip("known minima: " + "; ".join(f"({x:g}, {y:g}) → {f:g}"
@@ -197,24 +252,73 @@ class MapView(pg.PlotWidget):
         (xmin, xmax), (ymin, ymax) = self.plot.vb.viewRange()
         return (float(xmin), float(xmax), float(ymin), float(ymax))
 
-    def draw_surface(self) -> None:
+    @property
+    def field_pending(self) -> bool:
+        """True until the field shows the current surface over the current view."""
+        wanted = self._wanted_field()
+        return wanted is not None and not wanted.same_as(self._drawn_field)
+
+    def _wanted_field(self) -> FieldRequest | None:
         if self.surface is None:
+            return None
+        return FieldRequest(self.surface, tuple(sorted(self.surface_params.items())), self.view(), self.scale)
+
+    def draw_surface(self) -> None:
+        """Bring the field to the current surface and view: in the worker, or at once without one.
+        A field already drawn (or being computed) for the same request is not computed again."""
+        wanted = self._wanted_field()
+        if wanted is None or wanted.same_as(self._drawn_field):
             return
-        xmin, xmax, ymin, ymax = self.view()
-        # set_surface draws at once, and the view it then sets draws again after a pause: the same
-        # field, 15-40 ms of the GUI thread for nothing
-        drawn = ((xmin, xmax, ymin, ymax), self.surface, self.scale, sorted(self.surface_params.items()))
-        if self._drawn_field is not None and all(a is b or a == b for a, b in zip(drawn, self._drawn_field,
-                                                                              strict=True)):
-            return
-        self._drawn_field = drawn
-        xs = np.linspace(xmin, xmax, GRID_POINTS)
-        ys = np.linspace(ymin, ymax, GRID_POINTS)
-        with np.errstate(all="ignore"):
-            z = self.scale.apply(self.surface.grid(xs, ys, self.surface_params))
-        self.image.setImage(z, levels=(self.scale.low, self.scale.high), autoLevels=False)
+        if not self.background_fields:
+            self._show_field(compute_field(wanted))
+        elif self._field_worker is None:
+            self._start_field_worker(wanted)
+        # else: when the running worker is done, _field_computed asks again for the newest request
+
+    def finish_field(self) -> None:
+        """Draw the wanted field now, on this thread (before an export: the picture must be current)."""
+        wanted = self._wanted_field()
+        if wanted is not None and not wanted.same_as(self._drawn_field):
+            self._show_field(compute_field(wanted))
+
+    def _start_field_worker(self, request: FieldRequest) -> None:
+        worker = JobWorker(lambda progress: compute_field(request), self)
+        worker.done.connect(self._field_computed)  # a bound method: queued, run on the GUI thread
+        worker.failed.connect(self._field_failed)
+        worker.finished.connect(worker.deleteLater)
+        self._field_worker, self._field_computing = worker, request
+        worker.start()
+
+    def _field_computed(self, picture: FieldPicture) -> None:
+        self._field_worker = self._field_computing = None
+        wanted = self._wanted_field()
+        if wanted is None or wanted.same_as(self._drawn_field):
+            return  # stopped (the window closes), or drawn meanwhile (before an export)
+        if picture.request.surface is wanted.surface and picture.request.params == wanted.params:
+            if self.scale is None:
+                self.scale = picture.scale  # the scale of this surface, kept while zooming
+            if picture.request.view == wanted.view:
+                self._show_field(picture)
+                return
+        self.draw_surface()  # the surface or view changed meanwhile: the newest request now
+
+    def _field_failed(self, message: str) -> None:
+        self._field_worker = self._field_computing = None
+        # A surface's grid cannot fail on finite views; should it, the field is drawn (and the
+        # error raised) on this thread, where it reaches the user like any other slot's error.
+        self.finish_field()
+
+    def _show_field(self, picture: FieldPicture) -> None:
+        request, scale = picture.request, picture.scale
+        if self.scale is None:
+            self.scale = scale
+        self._drawn_field = FieldRequest(request.surface, request.params, request.view, scale)
+        self.colorbar.setLevels((scale.low, scale.high))
+        self.colorbar.axis.setLabel(scale.label)
+        xmin, xmax, ymin, ymax = request.view
+        self.image.setImage(picture.values, levels=(scale.low, scale.high), autoLevels=False)
         self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
-        segments = contour_segments(xs, ys, z, self.scale.levels(CONTOUR_LEVELS))
+        segments = picture.segments
         self.contours.setData(segments[:, 0], segments[:, 1], connect="pairs")
         self._drop_cached_pixels()
 
@@ -416,6 +520,7 @@ class MapView(pg.PlotWidget):
         SVG goes through Qt's own QSvgGenerator: pyqtgraph's SVG exporter cannot parse the
         paths this Qt writes.
         """
+        self.finish_field()
         vector = image_format(path) == VECTOR_SUFFIX
         if vector:
             self._cache_still_items(False)  # Qt would write the cached pixmaps into the SVG

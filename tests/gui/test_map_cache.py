@@ -22,7 +22,7 @@ def pixels(widget) -> np.ndarray:
 
 def settle(qtbot, view):
     qtbot.wait(1)
-    qtbot.waitUntil(lambda: not view._redraw.isActive(), timeout=5000)
+    qtbot.waitUntil(lambda: not view._redraw.isActive() and not view.field_pending, timeout=5000)
     qtbot.wait(1)
 
 
@@ -69,4 +69,44 @@ def test_zooming_with_the_wheel_redraws_the_field(qtbot, window):
                             Qt.ScrollPhase.NoScrollPhase, False)
         QApplication.sendEvent(view.viewport(), wheel)
     assert view.view()[1] - view.view()[0] < (before[1] - before[0]) / 2  # it did zoom in
+    assert_fresh(qtbot, view)
+
+
+def test_the_field_is_computed_in_a_worker_and_the_newest_surface_wins(qtbot, window, monkeypatch):
+    import threading
+
+    from gui.simulator_tab import map_view
+    from gui.simulator_tab.map_view import FieldRequest, compute_field
+
+    model, view = window.simulator.model, window.simulator.map
+    settle(qtbot, view)
+    threads = []
+
+    def recording(request):
+        threads.append(threading.get_ident())
+        return compute_field(request)
+
+    monkeypatch.setattr(map_view, "compute_field", recording)
+    model.set_surface("rastrigin")
+    assert view.field_pending  # nothing computed on the GUI thread: the old field stays meanwhile
+    model.set_surface("himmelblau")  # before the rastrigin field is done
+    settle(qtbot, view)
+    assert threads and threading.get_ident() not in threads
+    assert view._drawn_field.surface is model.surface and model.surface.name == "himmelblau"
+    expected = compute_field(FieldRequest(model.surface, (), view.view(), None))
+    assert np.array_equal(view.image.image, expected.values, equal_nan=True)
+    assert np.array_equal(view.contours.xData, expected.segments[:, 0])
+    assert_fresh(qtbot, view)
+
+
+def test_an_export_draws_the_current_field_first(qtbot, window, tmp_path):
+    model, view = window.simulator.model, window.simulator.map
+    settle(qtbot, view)
+    model.set_surface("ackley")
+    assert view.field_pending
+    view.save_image(str(tmp_path / "map.png"))  # at once, before the worker is done
+    assert not view.field_pending and view._drawn_field.surface.name == "ackley"
+    drawn = view._drawn_field
+    settle(qtbot, view)  # the worker's field arrives later and is not drawn again
+    assert view._drawn_field is drawn
     assert_fresh(qtbot, view)

@@ -17,7 +17,7 @@ from simulator import get_surface
 def shown_map(qtbot):
     configure_pyqtgraph()
     scenario = default_scenario()
-    view = MapView()
+    view = MapView(background_fields=False)
     qtbot.addWidget(view)
     view.resize(700, 600)
     view.show()

@@ -380,7 +380,9 @@ def test_loading_a_config_returns_before_its_preview_is_built(qtbot, tab, tmp_pa
         assert panel.data_summary.text() == PREVIEW_LOADING  # the event loop ran; still loading
     finally:
         loader.release.set()
-    qtbot.waitUntil(lambda: panel.data_summary.text() != PREVIEW_LOADING, timeout=WAIT_MS)
+    # the summary is shown from the worker's result, the worker let go once its thread has finished
+    qtbot.waitUntil(lambda: panel.data_summary.text() != PREVIEW_LOADING and panel.preview_worker is None,
+                    timeout=WAIT_MS)
     assert loader.on_gui_thread == [False]
     assert panel.data_summary.text() == ("8 training / 2 validation samples of shape 1; "
                                          "regression on column y (inferred; set data.task to override)")
