@@ -204,7 +204,6 @@ class MapView(pg.PlotWidget):
         self.scale: ValueScale | None = None
         self._drawn_field: FieldRequest | None = None  # what the field and contours show now
         self._field_worker: JobWorker | None = None
-        self._field_computing: FieldRequest | None = None  # what the worker computes
         self.arrows_shown = {"gradient": False, "update": True, "momentum": False}
         self.frame = 0
         self._runs: list[_RunItems] = []
@@ -229,8 +228,8 @@ class MapView(pg.PlotWidget):
 
     def set_surface(self, surface: Surface, params: dict | None = None) -> None:
         self.surface, self.surface_params = surface, dict(params or {})
-        drawn, params_key = self._drawn_field, tuple(sorted(self.surface_params.items()))
-        same = drawn is not None and drawn.surface is surface and drawn.params == params_key
+        drawn = self._drawn_field
+        same = drawn is not None and drawn.surface is surface and drawn.params == self._params_key()
         self.scale = drawn.scale if same else None  # None: computed with this surface's first field
         if surface.minima and not self.surface_params:
             self.minima.setData([m[0] for m in surface.minima], [m[1] for m in surface.minima])
@@ -261,18 +260,20 @@ class MapView(pg.PlotWidget):
     def _wanted_field(self) -> FieldRequest | None:
         if self.surface is None:
             return None
-        return FieldRequest(self.surface, tuple(sorted(self.surface_params.items())), self.view(), self.scale)
+        return FieldRequest(self.surface, self._params_key(), self.view(), self.scale)
+
+    def _params_key(self) -> tuple:
+        return tuple(sorted(self.surface_params.items()))
 
     def draw_surface(self) -> None:
         """Bring the field to the current surface and view: in the worker, or at once without one.
-        A field already drawn (or being computed) for the same request is not computed again."""
-        wanted = self._wanted_field()
-        if wanted is None or wanted.same_as(self._drawn_field):
+        A field already drawn for the same request is not computed again."""
+        if not self.field_pending:
             return
         if not self.background_fields:
-            self._show_field(compute_field(wanted))
+            self.finish_field()
         elif self._field_worker is None:
-            self._start_field_worker(wanted)
+            self._start_field_worker(self._wanted_field())
         # else: when the running worker is done, _field_computed asks again for the newest request
 
     def finish_field(self) -> None:
@@ -286,11 +287,11 @@ class MapView(pg.PlotWidget):
         worker.done.connect(self._field_computed)  # a bound method: queued, run on the GUI thread
         worker.failed.connect(self._field_failed)
         worker.finished.connect(worker.deleteLater)
-        self._field_worker, self._field_computing = worker, request
+        self._field_worker = worker
         worker.start()
 
     def _field_computed(self, picture: FieldPicture) -> None:
-        self._field_worker = self._field_computing = None
+        self._field_worker = None
         wanted = self._wanted_field()
         if wanted is None or wanted.same_as(self._drawn_field):
             return  # stopped (the window closes), or drawn meanwhile (before an export)
@@ -303,7 +304,7 @@ class MapView(pg.PlotWidget):
         self.draw_surface()  # the surface or view changed meanwhile: the newest request now
 
     def _field_failed(self, message: str) -> None:
-        self._field_worker = self._field_computing = None
+        self._field_worker = None
         # A surface's grid cannot fail on finite views; should it, the field is drawn (and the
         # error raised) on this thread, where it reaches the user like any other slot's error.
         self.finish_field()
