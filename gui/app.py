@@ -426,9 +426,11 @@ class MainWindow(QMainWindow):
             if thread not in self._closing_after:
                 self._closing_after.append(thread)
                 thread.finished.connect(self._close_if_stopped)  # queued: it is emitted in the thread
-        # A thread that finished before its signal was connected is seen here instead.
+        # A thread that finished before its signal was connected is seen here instead. The close is
+        # retried after this closeEvent returns: a close() from inside closeEvent is ignored by Qt,
+        # and the window would stay open, waiting for threads that have all ended.
         if not any(_still_running(thread) for thread in self._closing_after):
-            self._close_if_stopped()
+            QTimer.singleShot(0, self, self._close_if_stopped)
 
     @Slot()
     def _close_if_stopped(self) -> None:

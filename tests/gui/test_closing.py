@@ -98,3 +98,25 @@ def test_closing_during_an_explore_job_waits_for_it(qtbot, window):
     assert window.close() is False and window.statusBar().currentMessage() == "Stopping…"
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
     assert cancelled == [True] and worker.isFinished()
+
+
+def test_a_thread_that_ends_while_the_close_is_deferred_still_lets_the_window_close(qtbot, window, monkeypatch):
+    """The race: a worker was running when the close asked, and ended before the close connected
+    to its ``finished``. The close must still happen (a close() from inside closeEvent is ignored)."""
+    from PySide6.QtCore import QThread
+
+    ended = QThread()
+    ended.start()
+    ended.quit()
+    assert ended.wait(WAIT_MS)
+    stop_workers = window._stop_workers
+    calls = []
+
+    def running_until_asked():
+        calls.append(True)
+        return [ended] if len(calls) == 1 else stop_workers()  # seen running, ended since
+
+    monkeypatch.setattr(window, "_stop_workers", running_until_asked)
+    assert window.close() is False
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
+    assert window._closing_after == [] and len(calls) == 2
