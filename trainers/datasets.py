@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from trainers.collector import collector_paused
 from trainers.errors import ConfigError
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
@@ -388,6 +389,13 @@ def _existing(path: Any, *, folder: bool) -> Path:
 
 
 def _read_csv(path: Any, target: Any, task: str | None) -> _Raw:
+    # a list per row: tens of thousands of new objects, enough to set off full collections that
+    # stall every thread (the GUI's included) for 100-200 ms each
+    with collector_paused():
+        return _parse_csv(path, target, task)
+
+
+def _parse_csv(path: Any, target: Any, task: str | None) -> _Raw:
     file = _existing(path, folder=False)
     try:
         text = file.read_text(encoding="utf-8-sig")

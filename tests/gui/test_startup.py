@@ -83,16 +83,24 @@ def test_prepare_leaves_nothing_to_compile(tmp_path):
 
 
 def test_the_tabs_modules_are_imported_in_the_background(tmp_path, monkeypatch):
+    import gc
     import sys
 
     from gui.startup import TAB_MODULES, preload_in_background
 
-    (tmp_path / "optiscope_preload_probe.py").write_text("LOADED = True\n")
+    # the collector is paused while they import: torch's half a million new objects set off full
+    # collections that held the GIL, and so froze the window, for up to 290 ms each
+    (tmp_path / "optiscope_preload_probe.py").write_text("import gc\nLOADED = True\nCOLLECTING = gc.isenabled()\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
     thread = preload_in_background(("optiscope_preload_probe", "no_such_module_anywhere"))
     thread.join(30)
     assert not thread.is_alive() and thread.daemon
-    assert sys.modules["optiscope_preload_probe"].LOADED  # and the missing one was no crash
+    probe = sys.modules["optiscope_preload_probe"]
+    assert probe.LOADED  # and the missing one was no crash
+    assert not probe.COLLECTING and gc.isenabled()
+    assert gc.get_freeze_count() > frozen  # what the imports made is out of later collections' reach
     assert "torch" in TAB_MODULES and "gui.training_tab.tab" in TAB_MODULES
 
 
