@@ -22,7 +22,6 @@ from gui.widgets.column import scrolling_column
 from simulator import SimulatorError
 from simulator.trajectory import write_runs_csv
 
-SIDE_PLOTS_LATER_ROWS = 20_000  # the longest run's steps beyond which the side plots update a turn later
 OWN_START_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
@@ -108,14 +107,11 @@ class SimulatorTab(QWidget):
         rows = [len(r.trajectory.xy) - 1 for r in results if r.trajectory is not None]
         self.playback.set_last(max(rows, default=self.model.scenario.steps))
         self.map.set_results(self.model.scenario, results)
-        if max(rows, default=0) > SIDE_PLOTS_LATER_ROWS:
-            # Long runs: the map repaints first, the side plots in the next turn of the event loop.
-            # Repainting both at once with 200,000-step curves (auto-range, axes, grids) kept the
-            # window from answering for 150-250 ms; in two turns, input is handled in between.
-            self._side_timer.start()
-        else:
-            self._side_timer.stop()
-            self._show_side_results()
+        # The map repaints first, the side plots in the next turn of the event loop: repainting all
+        # three at once (new curves, auto-range, axes, grids) kept the window from answering for
+        # 100-250 ms after a surface switch or with 200,000-step curves; in two turns, input is
+        # handled in between.
+        self._side_timer.start()
         self._show_frame(self.playback.frame)
 
     def _show_side_results(self) -> None:
@@ -134,9 +130,15 @@ class SimulatorTab(QWidget):
             self._announced_computing = False
             self.status.emit("Runs computed")
 
+    @property
+    def side_pending(self) -> bool:
+        """True while the side plots still show the runs from before the latest results."""
+        return self._side_timer.isActive()
+
     def _show_frame(self, frame: int) -> None:
         self.map.set_frame(frame)
-        self.side.set_frame(frame)
+        if not self.side_pending:  # the deferred update shows the frame with the new runs
+            self.side.set_frame(frame)
 
     # ---- start points ------------------------------------------------------------------------------
 

@@ -18,16 +18,24 @@ def first_curve(tab):
     return tab.side._curves[0][0].getData()
 
 
-def test_a_surface_without_a_known_minimum_plots_f_itself(window):
+def side_settled(qtbot, tab):
+    """The side plots follow new results one turn of the event loop after the map."""
+    qtbot.waitUntil(lambda: not tab.side_pending, timeout=10_000)
+
+
+def test_a_surface_without_a_known_minimum_plots_f_itself(qtbot, window):
     tab = window.simulator
     by_file = {path.name: path for _, path in presets()}
     tab.load_scenario(Scenario.load(by_file["03-saddle-escape.json"]))
+    side_settled(qtbot, tab)
     assert not tab.side.shows_gap and loss_label(tab) == LOSS_LABEL and not log_axis(tab)
     trajectory = next(r.trajectory for r in tab.model.results if r.trajectory is not None and r.spec.visible)
     _, y = first_curve(tab)
     assert np.array_equal(y, trajectory.loss)  # f, falling without bound: not a flat line at the floor
     assert y[-1] < y[0] - 1.0
     tab.model.set_surface("himmelblau")
+    qtbot.waitUntil(lambda: not tab.model.busy, timeout=60_000)
+    side_settled(qtbot, tab)
     assert tab.side.shows_gap and loss_label(tab) == LOSS_GAP_LABEL and log_axis(tab)
 
 
@@ -69,4 +77,5 @@ def test_long_curves_are_drawn_with_a_thin_pen(qtbot, window):
     assert widths() == {1.5}
     tab.model.set_steps(THIN_CURVE_POINTS + 1)
     qtbot.waitUntil(lambda: not tab.model.busy, timeout=60_000)
+    side_settled(qtbot, tab)
     assert widths() == {1.0}

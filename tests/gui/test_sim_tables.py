@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QToolTip
 def laptop(qtbot, window):
     window.resize(1280, 768)
     qtbot.waitUntil(lambda: window.width() == 1280 and window.simulator.side.table.viewport().width() > 0)
+    qtbot.waitUntil(lambda: not window.simulator.side_pending)  # the table follows results a turn later
 
 
 def tooltip_at(qtbot, view, row: int, column: int) -> str:
@@ -69,6 +70,7 @@ def test_the_side_table_shows_every_value_whole_on_a_laptop(qtbot, window, stopp
     assert table.columnSpan(4, 2) == table.columnCount() - 2  # the error has the row's value columns
     assert tooltip_at(qtbot, table, 4, 2) == error
     stopped_runs.update_run(4, schedule=None)  # it runs again: the span goes
+    qtbot.waitUntil(lambda: not window.simulator.side_pending)
     assert table.columnSpan(4, 2) == 1 and table.item(4, 2).text() != error
 
 

@@ -453,11 +453,14 @@ def test_loading_a_scenario_replaces_the_runs(window):
     assert tab.map.surface.name == "himmelblau"
 
 
-def test_side_plots_redraw_the_changed_run_and_keep_the_others(window):
+def test_side_plots_redraw_the_changed_run_and_keep_the_others(qtbot, window):
     tab = tab_of(window)
+    qtbot.waitUntil(lambda: not tab.side_pending)
     curves = tab.side._curves
     before = [curves[i][0].getOriginalDataset()[1].copy() for i in range(4)]
     tab.model.update_run(3, hyperparams={"lr": 0.01})
+    assert tab.side_pending  # the map first; the side plots a turn of the event loop later
+    qtbot.waitUntil(lambda: not tab.side_pending)
     after = [curves[i][0].getOriginalDataset()[1] for i in range(4)]
     adam = tab.model.results[3].trajectory
     assert after[3][:len(adam.loss)].shape == adam.loss.shape and not np.array_equal(after[3], before[3])
