@@ -70,8 +70,8 @@ def test_a_csv_is_parsed_with_the_collector_paused_even_when_it_is_refused(tmp_p
         return parse_rows(text, file)
 
     monkeypatch.setattr(datasets, "_csv_rows", recording)
-    good = tmp_path / "good.csv"
-    good.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(50)))
+    good = tmp_path / "good.csv"  # text labels: read row by row (plain numbers go to numpy)
+    good.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{('cat', 'dog')[i % 2]}\n" for i in range(50)))
     assert datasets.load_dataset("csv", path=str(good), val_fraction=0).x_train.shape == (50, 2)
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,y\n1,2\n")

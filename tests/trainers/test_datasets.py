@@ -509,3 +509,91 @@ def test_idx_test_images_must_match_the_training_size(tmp_path):
     _idx_set(tmp_path, "t10k", 10, size=14)
     with pytest.raises(ConfigError, match="14×14 images"):
         load_dataset("mnist", path=str(tmp_path))
+
+
+# A file of plain numbers is parsed by numpy (a tenth of the row reader's time, which a GUI worker
+# shares with the window through the GIL); anything else goes row by row, which names the problem.
+PLAIN_NUMBER_FILES = {
+    "comma": "a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n",
+    "crlf": "a,b,y\r\n1,2,0\r\n3,4,1\r\n5,6,0\r\n7,8,1\r\n",
+    "spaces": "a , b ,y\n 1 , 2 ,0\n3,4 , 1\n5,6,0\n7,8,1",
+    "semicolon": "a;b;y\n1.5;2e3;0\n3;4;1\n5;6;0\n7;8;1\n",
+    "tab, regression": "a\tb\ty\n1\t2\t0.5\n3\t4\t1.25\n5\t6\t0.1\n7\t8\t3\n",
+    "regression": "a,b,y\n" + "".join(f"{i},{i * 0.1},{i * 1.37}\n" for i in range(40)),
+    "float classes": "a,y\n1,0.5\n2,1.5\n3,0.5\n4,1.5\n5,0.5\n",
+    "unnamed column": "a,,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n",
+}
+ROW_BY_ROW_FILES = {
+    "blank cell": "a,b,y\n1,,0\n3,4,1\n",
+    "blank row": "a,b,y\n1,2,0\n,,\n3,4,1\n5,6,0\n",
+    "nan": "a,b,y\n1,nan,0\n3,4,1\n",
+    "infinite target": "a,b,y\n1,2,inf\n3,4,1\n",
+    "text labels": "a,b,y\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,dog\n",
+    "quoted": 'a,b,y\n"1",2,0\n3,4,1\n5,6,0\n7,8,1\n',
+    "underscore": "a,b,y\n1_0,2,0\n3,4,1\n5,6,0\n7,8,1\n",
+    "beyond float32": "a,b,y\n1e39,2,0\n3,4,1\n",
+    "huge regression target": "a,y\n1,1e30\n2,2.5\n",
+    "one class": "a,y\n1,3\n2,3\n",
+    "no data rows": "a,b,y\n",
+    "ragged": "a,b,y\n1,2,0\n3,4\n",
+    "target only": "y\n1\n2\n",
+}
+
+
+def _same_raw(one, other):
+    for name in ("task", "num_classes", "feature_names", "class_names", "target_name", "task_inferred"):
+        assert getattr(one, name) == getattr(other, name), name
+    for name in ("x", "y"):
+        a, b = getattr(one, name), getattr(other, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
+@pytest.mark.parametrize("text", PLAIN_NUMBER_FILES.values(), ids=PLAIN_NUMBER_FILES.keys())
+@pytest.mark.parametrize("target, task", [(None, None), (0, None), (None, "classification"), (None, "regression")])
+def test_a_file_of_plain_numbers_is_parsed_by_numpy_into_what_the_row_reader_gives(text, target, task):
+    from pathlib import Path
+
+    from trainers import datasets
+
+    file = Path("plain.csv")
+    fast = datasets._plain_numbers(text, target, task, file)
+    assert fast is not None
+    _same_raw(fast, datasets._parse_csv_rows(text, target, task, file))
+
+
+@pytest.mark.parametrize("text", ROW_BY_ROW_FILES.values(), ids=ROW_BY_ROW_FILES.keys())
+def test_anything_but_plain_numbers_is_left_to_the_row_reader(tmp_path, text):
+    from trainers import datasets
+
+    assert datasets._plain_numbers(text, None, None, tmp_path / "other.csv") is None
+
+
+def test_a_large_numeric_csv_loads_as_the_row_reader_reads_it(tmp_path, monkeypatch):
+    from trainers import datasets
+
+    rows = np.random.default_rng(0).normal(size=(5000, 4))
+    path = tmp_path / "big.csv"
+    with open(path, "w") as out:
+        out.write("a,b,c,y\n")
+        np.savetxt(out, np.column_stack([rows[:, :3], rows[:, 3] > 0]), fmt="%.6f", delimiter=",")
+    fast = load_dataset("csv", path=str(path), seed=3)
+    monkeypatch.setattr(datasets, "_plain_numbers", lambda *args: None)
+    slow = load_dataset("csv", path=str(path), seed=3)
+    for name in ("x_train", "y_train", "x_val", "y_val"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    assert fast.class_names == slow.class_names == ("0", "1")
+
+
+def test_a_file_parsed_in_pieces_gives_the_same_table_and_a_ragged_piece_is_refused(monkeypatch):
+    from pathlib import Path
+
+    from trainers import datasets
+
+    monkeypatch.setattr(datasets, "PARSE_PIECE_CHARS", 8)  # a piece every line or two
+    file = Path("pieces.csv")
+    for text in PLAIN_NUMBER_FILES.values():
+        _same_raw(datasets._plain_numbers(text, None, None, file), datasets._parse_csv_rows(text, None, None, file))
+    for text in ROW_BY_ROW_FILES.values():
+        assert datasets._plain_numbers(text, None, None, file) is None
+    # rows of four under a header of two: one piece of 2 x 4 values must not pass as 4 x 2
+    assert datasets._plain_numbers("a,b\n1,2,3,4\n5,6,7,8\n", None, None, file) is None
