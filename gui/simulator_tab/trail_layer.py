@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QImage, QPaintEngine, QPainter, QPainterPath, QPen, QRegion, QTransform
 
-from gui.simulator_tab.trail_geometry import segments_touching, thin_trail
+from gui.simulator_tab.trail_geometry import segments_touching, thin_trail, to_pixels
 
 THIN_TOLERANCE_PX = 0.5  # trail points closer than this to the previous kept one add nothing visible
 
@@ -186,7 +186,7 @@ class TrailLayer(pg.GraphicsObject):
         self._origin = area.topLeft()
         self._mapping = QTransform(mapping)
         for trail in self.trails:
-            trail.device = _apply(mapping, trail.xy) - (area.left(), area.top())
+            trail.device = _apply(mapping, trail.xy, area.left(), area.top())
             trail.thinned = thin_trail(trail.device, THIN_TOLERANCE_PX, THIN_TOLERANCE_PX)
         size = area.size() * pixel_ratio
         if self._layer is None or self._layer.size() != size or self._layer.devicePixelRatio() != pixel_ratio:
@@ -258,8 +258,8 @@ def _coefficients(t: QTransform) -> tuple[float, ...]:
     return (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy())
 
 
-def _apply(mapping: QTransform, xy: np.ndarray) -> np.ndarray:
-    """``mapping`` (affine) applied to rows of ``xy``."""
-    m11, m12, m21, m22, dx, dy = _coefficients(mapping)
-    with np.errstate(all="ignore"):  # diverged runs may hold huge values
-        return np.column_stack((m11 * xy[:, 0] + m21 * xy[:, 1] + dx, m12 * xy[:, 0] + m22 * xy[:, 1] + dy))
+def _apply(mapping: QTransform, xy: np.ndarray, left: float = 0.0, top: float = 0.0) -> np.ndarray:
+    """``mapping`` (affine) applied to rows of ``xy``, less (left, top); huge values of diverged
+    runs give inf, as they should."""
+    points = np.ascontiguousarray(xy, dtype=np.float64)
+    return to_pixels(points, *_coefficients(mapping), float(left), float(top))

@@ -113,3 +113,20 @@ def test_the_pixel_caches_get_room_as_the_window_grows(window, qtbot):
     qtbot.wait(50)
     map_bytes = window.simulator.map.width() * window.simulator.map.height() * 4
     assert QPixmapCache.cacheLimit() > small and QPixmapCache.cacheLimit() * 1024 > 2 * map_bytes
+
+
+def test_trail_points_map_to_pixels_as_the_affine_transform_does():
+    import numpy as np
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QTransform
+
+    from gui.simulator_tab.trail_layer import _apply
+
+    mapping = QTransform(151.5, 0.25, -0.5, -149.0, 412.0, 301.5)
+    xy = np.array([[0.0, 0.0], [1.5, -2.25], [1e308, 3.0], [np.nan, 1.0]])
+    device = _apply(mapping, xy, 10, 20)
+    for (x, y), (px, py) in zip(xy[:2], device[:2], strict=True):
+        expected = mapping.map(QPointF(x, y))
+        assert (px, py) == pytest.approx((expected.x() - 10, expected.y() - 20), abs=1e-9)
+    assert np.isinf(device[2, 0]) and np.isnan(device[3]).all()  # diverged runs: no error, no number
+    assert _apply(mapping, np.zeros((0, 2))).shape == (0, 2)
