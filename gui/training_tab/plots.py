@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from gui.widgets.fitted_title import fit_title
 from gui.widgets.log_axis import decade_axes
 
 CLASS_COLOURS = np.array([(76, 201, 240), (255, 159, 28), (128, 237, 153), (241, 91, 181), (254, 228, 64),
@@ -28,11 +29,12 @@ def group_pen(hex_colour: str, index: int, width: float = 2) -> pg.QtGui.QPen:
     return pg.mkPen(_colour(hex_colour), width=width, style=GROUP_DASHES[index % len(GROUP_DASHES)])
 
 
-def _plot(title: str, left: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
+def _plot(titles: tuple[str, ...], left: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
+    """``titles``: the title, then shorter forms for a narrow plot (a third of a laptop's plot area)."""
     # No right-click menu: pyqtgraph builds one per plot (~30 ms each, most of opening the tab), and
     # what it offers (log axes, auto-range) is on the tab itself.
     widget = pg.PlotWidget(axisItems=decade_axes("left"), enableMenu=False)
-    widget.setTitle(title, size="10pt")  # whole at a third of a 1280-pixel laptop's plot area
+    fit_title(widget.getPlotItem(), *titles)
     widget.setToolTip(tip)
     widget.setLabel("left", left)
     widget.setLabel("bottom", bottom)
@@ -88,12 +90,14 @@ class LivePlots(QWidget):
         self._shown: list = []
         self._legend_key: tuple = ()
         plots = [
-            ("loss", lambda: _plot("training loss", "loss", "per step: smoothed (bold) and raw (faint)")),
-            ("val_loss", lambda: _plot("validation loss", "loss",
+            ("loss", lambda: _plot(("training loss", "train loss"), "loss",
+                                   "per step: smoothed (bold) and raw (faint)")),
+            ("val_loss", lambda: _plot(("validation loss", "val. loss"), "loss",
                                        "per epoch; dashed: the epoch's mean training loss")),
-            ("val_accuracy", lambda: _plot("validation accuracy", "accuracy", "per epoch (classification)")),
-            ("lr", lambda: _plot("learning rate", "lr", "per step, one line per parameter group")),
-            ("grad_norm", lambda: _plot("gradient norm", "|g|",
+            ("val_accuracy", lambda: _plot(("validation accuracy", "val. accuracy"), "accuracy",
+                                           "per epoch (classification)")),
+            ("lr", lambda: _plot(("learning rate", "lr"), "lr", "per step, one line per parameter group")),
+            ("grad_norm", lambda: _plot(("gradient norm", "grad norm"), "|g|",
                                         "total L2 norm of all gradients, before clipping")),
             ("boundary", self._boundary_plot)]
         # Two steps a plot: making it, then its first layout and paint (each 20 to 50 ms).
@@ -123,7 +127,7 @@ class LivePlots(QWidget):
 
     def _boundary_plot(self) -> pg.PlotWidget:
         boundary = pg.PlotWidget(enableMenu=False)
-        boundary.setTitle("decision boundary", size="10pt")
+        self.boundary_title = fit_title(boundary.getPlotItem(), "decision boundary", "boundary")
         boundary.setAspectLocked(False)
         self.boundary_image = pg.ImageItem()
         self.boundary_points = pg.ScatterPlotItem(size=4, pen=pg.mkPen(20, 20, 20, 160))
@@ -244,7 +248,9 @@ class LivePlots(QWidget):
             xy, labels = points
             brushes = [pg.mkBrush(*CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], 230) for c in labels]
             self.boundary_points.setData(xy[:, 0], xy[:, 1], brush=brushes)
-        self.boundary.setTitle(f"decision boundary, epoch {record.epoch_steps.size}", size="10pt")
+        epoch = record.epoch_steps.size
+        self.boundary_title.set_texts(f"decision boundary, epoch {epoch}", f"boundary, epoch {epoch}",
+                                      f"epoch {epoch}")
         self.boundary.setToolTip(f"{record.name}: predicted class (colour) and confidence (brightness) "
                                  "over the standardised features, with the training points")
 

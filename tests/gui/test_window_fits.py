@@ -22,6 +22,8 @@ def test_a_first_start_opens_within_the_screen(tmp_path, width, height):
 
 MEASURE_THE_TABS = r"""
 import json, sys
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QHeaderView, QLineEdit, QSizePolicy, QWidget
 app = QApplication(sys.argv)
 from gui.app import MainWindow
@@ -50,11 +52,28 @@ def least(widget) -> tuple[int, int]:
 window = MainWindow(settings=AppSettings(sys.argv[1]), autoplay=False)
 window.show()
 settle(window)
-report = {"window": [window.width(), window.height()], "squeezed": {}}
+def overflowing(view) -> bool:
+    # a plot whose graphics layout needs more room than its view has is cut at the view's edge
+    least = view.centralWidget.effectiveSizeHint(Qt.SizeHint.MinimumSize)
+    room = view.viewport().size()
+    return least.width() > room.width() + 0.5 or least.height() > room.height() + 0.5
+
+report = {"window": [window.width(), window.height()], "squeezed": {}, "overflowing": {}}
 for index in range(window.tabs.count()):
     window.tabs.setCurrentIndex(index)
     settle(window)
+    if window.training is not None and window.tabs.widget(index) is window.training.parent():
+        window.training.finish_building()  # a click builds it in steps: measure it whole
+        record = window.training.start()  # and with a run's curves, labels and boundary in it
+        while record.status not in ("finished", "failed", "diverged"):
+            app.processEvents()
+        window.training.refresh_plots()
+        settle(window)
+        report["trained"] = record.status
     tab = window.tabs.widget(index)
+    report["overflowing"][window.tabs.tabText(index)] = [
+        f"{type(view).__name__} {view.width()}x{view.height()}" for view in tab.findChildren(pg.GraphicsView)
+        if view.isVisible() and view.centralWidget is not None and overflowing(view)]
     report["squeezed"][window.tabs.tabText(index)] = [
         f"{type(w).__name__} {w.objectName() or ''} in {type(w.parent()).__name__}: {w.width()}x{w.height()}"
         f" < {'x'.join(map(str, least(w)))} {getattr(w, 'text', lambda: '')()!r}"
@@ -106,6 +125,12 @@ def measured(request, tmp_path_factory):
 @pytest.mark.parametrize("tab", ["Simulator", "Explore", "Training"])
 def test_no_widget_is_squeezed_below_its_minimum(measured, tab):
     assert measured["squeezed"][tab] == [], measured["window"]
+
+
+@pytest.mark.parametrize("tab", ["Simulator", "Explore", "Training"])
+def test_no_plot_is_wider_or_taller_than_its_view(measured, tab):
+    assert measured["trained"] == "finished"  # the Training tab was measured with a run's curves
+    assert measured["overflowing"][tab] == [], measured["window"]
 
 
 def test_the_simulator_shows_its_runs_and_whole_table(measured):
