@@ -87,6 +87,9 @@ class SidePlots(QWidget):
         self._curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._drawn: dict[int, tuple] = {}  # curve index -> (trajectory, f*, colour) it shows
         self._results: list[RunResult] = []
+        self._shown: list[RunResult] = []  # the runs begun whose curves are drawn
+        self._to_draw: list[int] = []  # curves still to be set to them
+        self._f_star: float | None = None  # what the loss curves are drawn above (None: f itself)
 
     def _clicked(self, plot: pg.PlotWidget, event) -> None:
         view = plot.getPlotItem().vb
@@ -97,12 +100,22 @@ class SidePlots(QWidget):
         self.step_clicked.emit(max(0, step))  # Playback.go_to keeps it within the run
 
     def set_results(self, surface: Surface, results: list[RunResult], has_params: bool) -> None:
+        """Show ``results`` at once (see :meth:`begin` and :meth:`draw_next` for it in steps)."""
+        self.begin(surface, results, has_params)
+        while self.draw_next():
+            pass
+
+    def begin(self, surface: Surface, results: list[RunResult], has_params: bool) -> None:
+        """Start showing ``results``: units and curves now, each run's curves by :meth:`draw_next`.
+
+        A run's two curves of 200,000 steps take ~25 ms to hand to pyqtgraph (fresh arrays, log
+        mapping, downsampling); all runs in one go kept the window from answering for 100-160 ms."""
         self._results = results
         shown = [r for r in results if r.trajectory is not None and r.spec.visible]
         lowest = [float(np.min(r.trajectory.loss)) for r in shown]
         gap = bool(surface.minima) and not has_params  # f − f* (log), else f (linear)
         # published minima are rounded: a run may go a hair below
-        f_star = min([min(m[2] for m in surface.minima), *lowest]) if gap else None
+        self._f_star = min([min(m[2] for m in surface.minima), *lowest]) if gap else None
         if gap != self.shows_gap:
             self.shows_gap = gap
             item = self.loss.getPlotItem()
@@ -118,26 +131,49 @@ class SidePlots(QWidget):
             self._curves.append(curves)
         for plot in (self.loss, self.lr):  # the two axes (their grids span the plot) and every curve
             reserve_pixmap_cache(plot, 2 + len(self._curves))
-        for index, (loss_curve, lr_curve) in enumerate(self._curves):
-            if index >= len(shown):
-                if self._drawn.pop(index, None) is not None:
-                    loss_curve.setData([], [])
-                    lr_curve.setData([], [])
-                continue
-            t = shown[index].trajectory
-            # Setting a curve's data throws away its cached picture: after one run changed, the
-            # others keep theirs (a repaint of all 16 curves costs ~25 ms).
-            # The key holds the trajectory itself (compared by identity), so no new one can reuse its id.
-            previous, look = self._drawn.get(index), (f_star, shown[index].spec.color)
-            if previous is not None and previous[0] is t and previous[1:] == look:
-                continue
-            self._drawn[index] = (t, *look)
-            steps = np.arange(len(t.loss))
-            pen = pg.mkPen(shown[index].spec.color, width=_pen_width(len(steps)))
-            loss = np.maximum(t.loss - f_star, GAP_FLOOR) if gap else t.loss
-            loss_curve.setData(steps, loss, pen=pen)
-            lr_curve.setData(steps, np.maximum(t.lr, LR_FLOOR), pen=pen)  # a log axis: no zeros
-        self.table.set_runs(results)
+        self._shown = shown
+        self._to_draw = list(range(len(self._curves)))
+
+    @property
+    def drawing(self) -> bool:
+        """True while runs begun are still to be drawn."""
+        return bool(self._to_draw)
+
+    def draw_next(self) -> bool:
+        """Draw the next run whose curves changed (skipping those that did not); then, once all are
+        drawn, the table. True while more remain."""
+        while self._to_draw:
+            index = self._to_draw.pop(0)
+            if self._draw(index):
+                break
+        if not self._to_draw:
+            self.table.set_runs(self._results)
+        return bool(self._to_draw)
+
+    def _draw(self, index: int) -> bool:
+        """Set curve ``index`` to its run; False where nothing changed."""
+        loss_curve, lr_curve = self._curves[index]
+        if index >= len(self._shown):
+            if self._drawn.pop(index, None) is None:
+                return False
+            loss_curve.setData([], [])
+            lr_curve.setData([], [])
+            return True
+        t = self._shown[index].trajectory
+        # Setting a curve's data throws away its cached picture: after one run changed, the
+        # others keep theirs (a repaint of all 16 curves costs ~25 ms).
+        # The key holds the trajectory itself (compared by identity), so no new one can reuse its id.
+        f_star = self._f_star
+        previous, look = self._drawn.get(index), (f_star, self._shown[index].spec.color)
+        if previous is not None and previous[0] is t and previous[1:] == look:
+            return False
+        self._drawn[index] = (t, *look)
+        steps = np.arange(len(t.loss))
+        pen = pg.mkPen(self._shown[index].spec.color, width=_pen_width(len(steps)))
+        loss = np.maximum(t.loss - f_star, GAP_FLOOR) if f_star is not None else t.loss
+        loss_curve.setData(steps, loss, pen=pen)
+        lr_curve.setData(steps, np.maximum(t.lr, LR_FLOOR), pen=pen)  # a log axis: no zeros
+        return True
 
     def set_frame(self, frame: int) -> None:
         for cursor in self.cursors:

@@ -78,6 +78,7 @@ class SimulatorTab(QWidget):
 
         self._side_timer = QTimer(self, singleShot=True, interval=0)
         self._side_timer.timeout.connect(self._show_side_results)
+        self._side_begun = False  # the side plots have begun showing the latest results
         self.model.changed.connect(self._show_results)
         self.model.surface_changed.connect(self._show_surface)
         self._announced_computing = False  # the status bar said "Computing … runs"
@@ -107,16 +108,23 @@ class SimulatorTab(QWidget):
         rows = [len(r.trajectory.xy) - 1 for r in results if r.trajectory is not None]
         self.playback.set_last(max(rows, default=self.model.scenario.steps))
         self.map.set_results(self.model.scenario, results)
-        # The map repaints first, the side plots in the next turn of the event loop: repainting all
-        # three at once (new curves, auto-range, axes, grids) kept the window from answering for
-        # 100-250 ms after a surface switch or with 200,000-step curves; in two turns, input is
-        # handled in between.
+        # The map repaints first, the side plots in the turns of the event loop that follow, one
+        # run's curves a turn: repainting all three at once (new curves, auto-range, axes, grids)
+        # kept the window from answering for 100-250 ms after a surface switch or with 200,000-step
+        # curves; in turns, input is handled in between.
+        self._side_begun = False
         self._side_timer.start()
         self._show_frame(self.playback.frame)
 
     def _show_side_results(self) -> None:
+        """One run's curves per turn of the event loop (each at most ~25 ms), then the cursors."""
         model = self.model
-        self.side.set_results(model.surface, model.results, bool(model.scenario.surface_params))
+        if not self._side_begun:
+            self._side_begun = True
+            self.side.begin(model.surface, model.results, bool(model.scenario.surface_params))
+        if self.side.draw_next():
+            self._side_timer.start()
+            return
         self.side.set_frame(self.playback.frame)
 
     def _show_busy(self, busy: bool) -> None:

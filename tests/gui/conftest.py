@@ -38,5 +38,7 @@ def window(qtbot, settings, dialogs):
     qtbot.addWidget(main, before_close_func=close_for_real)
     main.resize(1400, 900)
     main.show()
+    # the side plots draw the first results one run a turn after the map: a test starts once they have
+    qtbot.waitUntil(lambda: not main.simulator.side_pending)
     yield main
     assert stopped == [True]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from gui.scenario import Scenario, presets
-from gui.simulator_tab.side_plots import LOSS_GAP_LABEL, LOSS_LABEL
+from gui.simulator_tab.side_plots import GAP_FLOOR, LOSS_GAP_LABEL, LOSS_LABEL, LR_FLOOR
 
 
 def loss_label(tab) -> str:
@@ -19,7 +19,7 @@ def first_curve(tab):
 
 
 def side_settled(qtbot, tab):
-    """The side plots follow new results one turn of the event loop after the map."""
+    """The side plots follow new results after the map, one run a turn of the event loop."""
     qtbot.waitUntil(lambda: not tab.side_pending, timeout=10_000)
 
 
@@ -79,3 +79,24 @@ def test_long_curves_are_drawn_with_a_thin_pen(qtbot, window):
     qtbot.waitUntil(lambda: not tab.model.busy, timeout=60_000)
     side_settled(qtbot, tab)
     assert widths() == {1.0}
+
+
+def test_new_results_reach_the_side_plots_one_run_a_turn_and_end_as_drawn_at_once(qtbot, window):
+    tab = window.simulator
+    turns = []
+    original = tab.side.draw_next
+    tab.side.draw_next = lambda: turns.append(len(turns)) or original()
+    tab.model.set_steps(450)  # every run changes
+    qtbot.waitUntil(lambda: not tab.model.busy, timeout=60_000)
+    assert tab.side_pending and turns == []  # the map first
+    side_settled(qtbot, tab)
+    runs = [r for r in tab.model.results if r.trajectory is not None and r.spec.visible]
+    assert len(turns) == len(runs) == 4  # one turn each, never two runs' curves at once
+    f_star = min(float(np.min(r.trajectory.loss)) for r in runs)
+    f_star = min(f_star, *(m[2] for m in tab.model.surface.minima))
+    for (loss_curve, lr_curve), run in zip(tab.side._curves, runs, strict=True):
+        steps, loss = loss_curve.getOriginalDataset()  # as given: getData is the log-mapped one
+        assert np.array_equal(steps, np.arange(451))
+        assert np.array_equal(loss, np.maximum(run.trajectory.loss - f_star, GAP_FLOOR))
+        assert np.array_equal(lr_curve.getOriginalDataset()[1], np.maximum(run.trajectory.lr, LR_FLOOR))
+    assert tab.side.cursors[0].value() == tab.playback.frame  # the cursors follow once all are drawn
