@@ -45,8 +45,9 @@ def test_long_runs_are_computed_in_a_worker_and_equal_a_direct_computation(qtbot
     assert all(len(r.trajectory.xy) == LONG + 1 for r in model.results if r.trajectory.status == "ok")
     _same_as_direct(model)
     assert window.simulator.playback.last == max(len(r.trajectory.xy) - 1 for r in model.results)
-    side = window.simulator.side  # long runs reach the side plots one turn of the event loop later
-    qtbot.waitUntil(lambda: all(side._drawn[i][0] is r.trajectory for i, r in enumerate(model.results)))
+    side = window.simulator.side  # the side plots follow, one run a turn of the event loop
+    qtbot.waitUntil(lambda: not window.simulator.side_pending)
+    assert all(side._drawn[i][0] is r.trajectory for i, r in enumerate(model.results))
 
 
 def test_an_edit_made_while_the_worker_runs_wins_over_its_late_results(qtbot, window):
