@@ -43,18 +43,15 @@ from sympy.core.parameters import distribute
 
 from simulator.errors import SimulatorError
 from simulator.evaluation import FormulaFunctions
+from simulator.expression import MAX_CONSTANT_DIGITS, Grammar, checked_tree
+from simulator.expression import MAX_LENGTH as MAX_LENGTH  # the limit a surface formula is held to
 from simulator.numerics import sign
 from simulator.surface import Surface
 from simulator.values import shown as shown_value
 
 PREFIX = "expr:"
 DEFAULT_BOUNDS = (-5.0, 5.0, -5.0, 5.0)
-MAX_LENGTH = 500  # characters of formula text, spaces not counted
-MAX_NODES = 250  # expression nodes in the parsed tree
-MAX_DEPTH = 100  # nesting of the parsed tree
-MAX_NESTING = 32  # nesting of calls and powers: the chain rule makes derivatives grow with it
 MAX_EXPONENT = 1e6  # |constant exponent| of a non-constant base
-MAX_CONSTANT_DIGITS = 300  # a power of two numbers must stay below 10**300 (and above 10**-300)
 MAX_SOURCE = 200_000  # characters of generated source: "too complex" beyond
 
 X = sympy.Symbol("x", real=True)
@@ -73,120 +70,18 @@ FUNCTIONS = {
     "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
     "exp": sympy.exp, "log": sympy.log, "log10": _log10, "sqrt": sympy.sqrt, "abs": sympy.Abs,
 }  # fmt: skip
-ALLOWED = "use x, y, pi, e and " + ", ".join(FUNCTIONS)
 
-_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_REFUSED_OPERATORS = {
-    ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
-    ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
-}  # fmt: skip
-_REFUSED_NODES = {
-    ast.Attribute: "attribute access is", ast.Subscript: "subscripts (indexing) are",
-    ast.Lambda: "lambda is", ast.ListComp: "comprehensions are", ast.SetComp: "comprehensions are",
-    ast.DictComp: "comprehensions are", ast.GeneratorExp: "comprehensions are",
-    ast.JoinedStr: "strings are", ast.FormattedValue: "strings are", ast.NamedExpr: "assignments (:=) are",
-    ast.Compare: "comparisons are", ast.BoolOp: "'and' / 'or' are", ast.IfExp: "'if ... else' is",
-    ast.Tuple: "tuples are", ast.List: "lists are", ast.Set: "sets are", ast.Dict: "dicts are",
-    ast.Starred: "starred arguments are", ast.Slice: "slices are", ast.Await: "await is",
-    ast.Yield: "yield is", ast.YieldFrom: "yield is",
-}  # fmt: skip
+GRAMMAR = Grammar(names=tuple(NAMES), functions=tuple(FUNCTIONS), prefix="formula: ",
+                  example="type an expression in x and y, e.g. (x - 1)**2 + y**2")
 
 
 def _refuse(what: str) -> SimulatorError:
-    return SimulatorError(f"formula: {what}")
-
-
-# --- text -> checked tree -> SymPy ----------------------------------------------------------------
+    return GRAMMAR.refuse(what)
 
 
 def _checked_tree(text) -> ast.Expression:
     """The parsed formula after every whitelist check; raises SimulatorError on anything else."""
-    if not isinstance(text, str):
-        raise _refuse(f"expected text, got {type(text).__name__}")
-    # Spaces do not count: the canonical spelling (ast.unparse, which the compiled surface and the
-    # scenario file carry) spaces out every operator, and must pass wherever the typed text did.
-    if sum(not c.isspace() for c in text) > MAX_LENGTH:
-        raise _refuse(f"longer than {MAX_LENGTH} characters (spaces not counted)")
-    if not text.strip():
-        raise _refuse("empty; type an expression in x and y, e.g. (x - 1)**2 + y**2")
-    stripped = text.strip()
-    try:
-        tree = ast.parse(stripped, mode="eval")
-    except SyntaxError as error:
-        detail = f" ({error.msg})" if error.msg and error.msg != "invalid syntax" else ""
-        offset = error.offset or 0
-        where = f"at column {offset + len(text) - len(text.lstrip())}" \
-            if 0 < offset <= len(stripped) else "at the end"
-        raise _refuse(f"syntax error {where}{detail}") from None
-    except (RecursionError, MemoryError, ValueError):  # parser limits; ValueError: NUL bytes
-        raise _refuse("nested too deeply or not parseable") from None
-    count = 0
-    stack = [(tree.body, 1, 0)]
-    while stack:
-        node, depth, nesting = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise _refuse(f"more than {MAX_NODES} terms; simplify it")
-        if depth > MAX_DEPTH:
-            raise _refuse(f"nested more than {MAX_DEPTH} levels deep")
-        _check_node(node)
-        if isinstance(node, ast.Call) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
-            nesting += 1
-            if nesting > MAX_NESTING:
-                raise _refuse(f"functions and powers nested more than {MAX_NESTING} deep")
-        children = [node.left, node.right] if isinstance(node, ast.BinOp) else \
-            [node.operand] if isinstance(node, ast.UnaryOp) else \
-            node.args if isinstance(node, ast.Call) else []
-        stack.extend((child, depth + 1, nesting) for child in children)
-    return tree
-
-
-def _check_node(node) -> None:
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, bool) or value is None or value is Ellipsis:
-            raise _refuse(f"{value!r} is not allowed (only real numbers)")
-        if isinstance(value, str | bytes):
-            raise _refuse("strings are not allowed")
-        if isinstance(value, complex):
-            raise _refuse("complex numbers are not allowed")
-        if not isinstance(value, int | float):
-            raise _refuse(f"constant {type(value).__name__} is not allowed")
-        try:
-            magnitude = abs(float(value))
-        except OverflowError:
-            magnitude = math.inf
-        if not magnitude <= 10.0**MAX_CONSTANT_DIGITS:
-            raise _refuse(f"number too large (at most 1e{MAX_CONSTANT_DIGITS})")
-    elif isinstance(node, ast.Name):
-        if node.id not in NAMES:
-            if node.id in FUNCTIONS:
-                raise _refuse(f"{node.id!r} is a function; call it, e.g. {node.id}(x)")
-            raise _refuse(f"name {node.id!r} is not allowed ({ALLOWED})")
-    elif isinstance(node, ast.BinOp | ast.UnaryOp):
-        op = type(node.op)
-        if op not in _OPERATORS and op not in (ast.USub, ast.UAdd):
-            raise _refuse(f"operator {_REFUSED_OPERATORS.get(op, op.__name__)!r} is not allowed "
-                          f"(use + - * / **)")
-    elif isinstance(node, ast.Call):
-        if isinstance(node.func, ast.Attribute):
-            raise _refuse("attribute access is not allowed")
-        if not isinstance(node.func, ast.Name):
-            raise _refuse(f"only the functions {', '.join(FUNCTIONS)} can be called")
-        name = node.func.id
-        if name not in FUNCTIONS:
-            if name in NAMES:
-                raise _refuse(f"{name!r} is not a function")
-            raise _refuse(f"function {name!r} is not allowed ({ALLOWED})")
-        if node.keywords:
-            raise _refuse("keyword arguments are not allowed")
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
-            raise _refuse("starred arguments are not allowed")
-        if len(node.args) != 1:
-            raise _refuse(f"{name}() takes exactly one argument, got {len(node.args)}")
-    else:
-        what = _REFUSED_NODES.get(type(node), f"this kind of expression ({type(node).__name__}) is")
-        raise _refuse(f"{what} not allowed")
+    return checked_tree(text, GRAMMAR)
 
 
 def _build(node):

@@ -6,8 +6,9 @@ every refusal of a value comes from one place here, as a SimulatorError carrying
 
 The kinds say how a value is typed and edited: FLOAT (a number), BOOL, PAIR (two numbers, e.g.
 betas), INT (a whole number), CHOICE (one of ``choices``; None stands for Python's None), INT_LIST
-(whole numbers, e.g. milestones) and SCHEDULE_LIST (SequentialLR's schedules: the schedule registry
-resolves its items).
+(whole numbers, e.g. milestones), SCHEDULE_LIST (SequentialLR's schedules: the schedule registry
+resolves its items) and FORMULA (text such as LambdaLR's ``0.95**epoch``: its ``resolve_item``
+checks it and gives its canonical spelling).
 """
 
 from collections.abc import Callable, Mapping
@@ -18,10 +19,10 @@ import numpy as np
 from simulator.errors import SimulatorError
 from simulator.values import is_finite_number, shown
 
-FLOAT, BOOL, PAIR, INT, CHOICE, INT_LIST, SCHEDULE_LIST = (
-    "float", "bool", "pair", "int", "choice", "int_list", "schedule_list",
+FLOAT, BOOL, PAIR, INT, CHOICE, INT_LIST, SCHEDULE_LIST, FORMULA = (
+    "float", "bool", "pair", "int", "choice", "int_list", "schedule_list", "formula",
 )
-KINDS = (FLOAT, BOOL, PAIR, INT, CHOICE, INT_LIST, SCHEDULE_LIST)
+KINDS = (FLOAT, BOOL, PAIR, INT, CHOICE, INT_LIST, SCHEDULE_LIST, FORMULA)
 _NUMBER_TYPES = (int, float, np.integer, np.floating)
 
 
@@ -35,7 +36,7 @@ class Param:
     ours. ``none_allowed``: None is a valid value, meaning ``none_means``; ``first_may_be_none``: the
     first element of a pair may be None (Adafactor's eps). ``unbounded_text``: the range text of a
     number without bounds. ``resolve_item(param, owner, item)``: for a SCHEDULE_LIST, one item
-    resolved by its registry.
+    resolved by its registry; for a FORMULA, the text checked and spelled canonically.
     """
 
     name: str
@@ -95,6 +96,8 @@ class Param:
             return "a list of whole numbers"
         if self.kind == SCHEDULE_LIST:
             return "a list of (name, parameters) schedules"
+        if self.kind == FORMULA:
+            return "a formula"
         parts = []
         if self.minimum is not None:
             parts.append(f"{'>=' if self.include_minimum else '>'} {_bound(self.minimum)}")
@@ -145,6 +148,8 @@ class Param:
             if not isinstance(raw, list | tuple) or not raw:
                 self.refuse(owner, raw, "expected a list of (name, parameters) schedules")
             return [self.resolve_item(self, owner, item) for item in raw]
+        if self.kind == FORMULA:
+            return self.resolve_item(self, owner, raw)
         if self.kind == PAIR:
             if not isinstance(raw, tuple | list) or len(raw) != 2:
                 self.refuse(owner, raw, "expected two numbers, e.g. 0.9,0.999")

@@ -27,10 +27,13 @@ from typing import NamedTuple
 import numpy as np
 
 from simulator.errors import SimulatorError
+from simulator.lr_formula import EXAMPLES as FACTOR_EXAMPLES
+from simulator.lr_formula import factor_function, resolve_factor
 from simulator.params import (
     BOOL,
     CHOICE,
     FLOAT,
+    FORMULA,
     INT,
     INT_LIST,
     SCHEDULE_LIST,
@@ -77,6 +80,28 @@ class _Scheduler:
 
     def get_lr(self) -> float:
         raise NotImplementedError
+
+
+class LambdaLR(_Scheduler):
+    """The initial lr times ``lr_lambda(epoch)``: the formula's factor, computed as its Python lambda."""
+
+    def __init__(self, group, lr_lambda):
+        self.factor = factor_function(lr_lambda)
+        super().__init__(group)
+
+    def get_lr(self):
+        return self.base_lr * self.factor(self.last_epoch)
+
+
+class MultiplicativeLR(_Scheduler):
+    """The lr in force times ``lr_lambda(epoch)`` at every step after the first."""
+
+    def __init__(self, group, lr_lambda):
+        self.factor = factor_function(lr_lambda)
+        super().__init__(group)
+
+    def get_lr(self):
+        return self.group["lr"] if self.is_initial else self.group["lr"] * self.factor(self.last_epoch)
 
 
 class StepLR(_Scheduler):
@@ -345,6 +370,20 @@ class SequentialLR:
             scheduler.step()
 
 
+class ChainedScheduler:
+    """Schedules built one after another on the same lr, each stepped in turn at every step."""
+
+    def __init__(self, group, schedulers):
+        self.group, self.schedulers = group, schedulers
+
+    def step(self):
+        for scheduler in self.schedulers:
+            scheduler.step()
+
+
+COMPOSITE = ("SequentialLR", "ChainedScheduler")  # schedules made of schedules
+
+
 # ---- the registry ----------------------------------------------------------------------------
 
 
@@ -387,7 +426,8 @@ def _refuse(spec: ScheduleSpec, name: str, value, why: str):
 
 
 def _resolve_inner(param: Param, owner: str, item) -> tuple[str, dict]:
-    """One item of SequentialLR's schedulers: a name or (name, parameters), resolved."""
+    """One item of SequentialLR's or ChainedScheduler's schedulers: a name or (name, parameters),
+    resolved."""
     if isinstance(item, str):
         name, params = item, {}
     elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict | None):
@@ -395,9 +435,10 @@ def _resolve_inner(param: Param, owner: str, item) -> tuple[str, dict]:
     else:  # a file can hold anything here; say what a schedule looks like
         param.refuse(owner, item, "expected a schedule name or (name, parameters)")
     inner = get_schedule(name)
-    if inner.name in ("SequentialLR", "ReduceLROnPlateau"):
-        param.refuse(owner, name, f"{inner.name} cannot be nested in SequentialLR")
+    if inner.name in (*COMPOSITE, "ReduceLROnPlateau"):
+        param.refuse(owner, name, f"{inner.name} cannot be nested in {owner}")
     return inner.name, inner.resolve(params)
+
 
 
 def _check_sequential(spec, values):
@@ -424,12 +465,21 @@ def _p(name, default, help_text, kind=FLOAT, **options) -> Param:
 
 
 _POSITIVE_INT = {"kind": INT, "minimum": 1}
+_LR_LAMBDA_HELP = ("a formula in epoch (the scheduler's step count), e.g. " + ", ".join(FACTOR_EXAMPLES[:2]))
 _FACTOR = {"minimum": 0.0, "maximum": 1.0}
 _MOMENTUM_CYCLING = (
     _p("cycle_momentum", True, "cycle betas[0] / momentum inversely to the lr", BOOL),
 )
 
 _SPECS = (
+    ScheduleSpec("LambdaLR", "the initial lr times a factor typed in epoch, e.g. 0.95**epoch", (
+        _p("lr_lambda", None, "factor of the initial lr: " + _LR_LAMBDA_HELP, FORMULA, required=True,
+           resolve_item=resolve_factor),
+    ), LambdaLR),
+    ScheduleSpec("MultiplicativeLR", "the lr multiplied at every step by a factor typed in epoch", (
+        _p("lr_lambda", None, "factor applied at each step: " + _LR_LAMBDA_HELP, FORMULA, required=True,
+           resolve_item=resolve_factor),
+    ), MultiplicativeLR),
     ScheduleSpec("StepLR", "multiply the lr by gamma every step_size steps", (
         _p("step_size", None, "steps between decays", required=True, **_POSITIVE_INT),
         _p("gamma", 0.1, "decay factor", scale="log", typical=(1e-3, 1.0)),
@@ -513,6 +563,10 @@ _SPECS = (
            resolve_item=_resolve_inner),
         _p("milestones", None, "steps at which to switch", INT_LIST, required=True),
     ), SequentialLR),
+    ScheduleSpec("ChainedScheduler", "several schedules at once: each step applies every one in turn", (
+        _p("schedulers", None, "list of (name, parameters)", SCHEDULE_LIST, required=True,
+           resolve_item=_resolve_inner),
+    ), ChainedScheduler),
 )
 
 SCHEDULES: dict[str, ScheduleSpec] = {spec.name: spec for spec in _SPECS}
@@ -536,11 +590,13 @@ def momentum_key(hyperparam_names) -> str | None:
 
 
 def _build(spec: ScheduleSpec, values: dict, group: _Group, key: str | None, optimizer_name: str):
-    if spec.name == "SequentialLR":
+    if spec.name in COMPOSITE:
         inner = [
             _build(get_schedule(name), params, group, key, optimizer_name)
             for name, params in values["schedulers"]
         ]
+        if spec.name == "ChainedScheduler":
+            return ChainedScheduler(group, inner)
         return SequentialLR(group, inner, values["milestones"])
     if values.get("cycle_momentum") and key is None:
         _refuse(spec, "cycle_momentum", True,

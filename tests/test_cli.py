@@ -581,6 +581,21 @@ def test_schedule_flags_reach_simulate(tmp_path, capsys):
     assert Trajectory.from_csv(out).lr[-1] < 0.001
 
 
+def test_a_typed_lr_lambda_reaches_simulate_and_comes_back_from_the_csv(tmp_path, capsys):
+    from simulator import simulate as simulate_api
+
+    out = tmp_path / "lambda.csv"
+    code, _, err = run_cli(capsys, "simulate", "--surface", "booth", "--optimizer", "SGD", "--set", "lr=0.01",
+                           "--schedule", "LambdaLR", "--schedule-set", "lr_lambda=1/(1 + 0.1*epoch)",
+                           "--steps", "30", "--out", out)
+    assert code == 0, err
+    expected = simulate_api("booth", "SGD", steps=30, hyperparams={"lr": 0.01},
+                            schedule=("LambdaLR", {"lr_lambda": "1/(1 + 0.1*epoch)"}))
+    back = Trajectory.from_csv(out)
+    assert back.lr.tobytes() == expected.lr.tobytes() and back.lr[11] == 0.01 * (1 / (1 + 0.1 * 10))
+    assert back.schedule == ("LambdaLR", {"lr_lambda": "1 / (1 + 0.1 * epoch)"})  # enough to run it again
+
+
 def test_warmup_puts_a_linear_ramp_in_front(tmp_path, capsys):
     out = tmp_path / "warm.csv"
     code, _, err = run_cli(capsys, "simulate", "--surface", "booth", "--optimizer", "Adam", "--set", "lr=0.1",
@@ -598,6 +613,9 @@ def test_warmup_puts_a_linear_ramp_in_front(tmp_path, capsys):
     (["--schedule", "StepLR", "--schedule-set", "step_size=0"], "invalid step_size=0"),
     (["--schedule-set", "T_max=3"], "--schedule-set needs --schedule"),
     (["--warmup", "0"], "--warmup"),
+    (["--schedule", "LambdaLR", "--schedule-set", "lr_lambda=open('x')"], "function 'open' is not allowed"),
+    (["--schedule", "MultiplicativeLR", "--schedule-set", "lr_lambda=1/(epoch-2)"],
+     "lr_lambda 1 / (epoch - 2) at epoch 2: division by zero"),
 ])
 def test_bad_schedule_flags_exit_2(tmp_path, capsys, args, culprit):
     out = tmp_path / "x.csv"

@@ -66,6 +66,27 @@ device = "cpu"
     assert {"lr/head", "lr/no_decay", "lr/default"} <= set(read_metrics_csv(metrics).metric_names())
 
 
+def test_a_typed_lr_lambda_trains_resumes_and_comes_back_in_the_command_and_the_file(tmp_path, capsys):
+    from trainers.command import command_line
+
+    whole, part, checkpoint = tmp_path / "whole.csv", tmp_path / "part.csv", tmp_path / "run.pt"
+    lambda_flags = ["--optimizer", "sgd", "--set", "lr=0.1", "--scheduler", "LambdaLR",
+                    "--scheduler-set", "lr_lambda=1/(1 + epoch)", "--threads", "1"]
+    code, _, err = run_cli(capsys, "train", *QUICK, *lambda_flags, "--epochs", "4", "--metrics-out", whole)
+    assert code == 0, err
+    _, lrs = read_metrics_csv(whole).series("lr/default")
+    assert lrs == [0.1 * (1 / (1 + epoch)) for epoch in range(4) for _ in range(4)]  # per epoch, as torch
+    assert run_cli(capsys, "train", *QUICK, *lambda_flags, "--epochs", "2", "--checkpoint", checkpoint)[0] == 0
+    saved = RunConfig.from_dict(read_checkpoint(checkpoint)["config"])
+    assert saved.scheduler.options == {"lr_lambda": "1/(1 + epoch)"}  # the text, not a function
+    assert "--scheduler-set 'lr_lambda=1/(1 + epoch)'" in command_line(saved)
+    code, _, err = run_cli(capsys, "train", "--resume", checkpoint, "--epochs", "4", "--metrics-out", part)
+    assert code == 0, err
+    assert read_metrics_csv(part).rows == read_metrics_csv(whole).rows
+    saved.save(tmp_path / "run.toml")
+    assert RunConfig.load(tmp_path / "run.toml").scheduler.options == {"lr_lambda": "1/(1 + epoch)"}
+
+
 def test_checkpoint_and_resume_continue_the_same_run(tmp_path, capsys):
     whole_metrics, part_metrics = tmp_path / "whole.csv", tmp_path / "part.csv"
     checkpoint = tmp_path / "run.pt"
@@ -116,6 +137,8 @@ def test_a_diverging_run_exits_1_and_keeps_its_metrics(tmp_path, capsys):
     (["--checkpoint", "/nonexistent/c.pt"], ["--checkpoint", "does not exist"]),
     (["--set", "lr=abc"], ["optimizer.lr: lr must be a number, not 'abc'"]),
     (["--scheduler", "StepLR", "--scheduler-set", "step_size=abc"], ["scheduler.step_size: step_size must be"]),
+    (["--scheduler", "LambdaLR", "--scheduler-set", "lr_lambda=exec('1')"],
+     ["scheduler.lr_lambda", "function 'exec' is not allowed"]),
     (["--seed", "18446744073709551616"], ["train.seed", "from 0 to 18446744073709551615"]),
     (["--hidden", "1000000,1000000"], ["model.hidden", "1,000,006,000,002 parameters", "available"]),
 ])

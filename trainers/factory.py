@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch.optim import lr_scheduler
 
+from simulator.errors import SimulatorError
+from simulator.lr_formula import EXAMPLES as FACTOR_EXAMPLES
+from simulator.lr_formula import factor_function
 from simulator.schedules import warmup_ramp
 from simulator.values import shown
 from trainers.config import OptimizerConfig, SchedulerConfig
@@ -23,10 +26,12 @@ from trainers.models import is_bias_or_norm
 
 DEFAULT_GROUP = "default"
 NO_DECAY_GROUP = "no_decay"
-# Schedulers whose arguments are Python functions or other schedulers, and that argument: usable
-# from the Python API (pass the objects in scheduler.options) but not from a TOML/JSON file or a form.
-PYTHON_ONLY_SCHEDULERS = {"LambdaLR": "lr_lambda", "MultiplicativeLR": "lr_lambda",
-                          "SequentialLR": "schedulers", "ChainedScheduler": "schedulers"}
+# Schedulers whose arguments are other schedulers, and that argument: usable from the Python API
+# (pass the objects in scheduler.options) but not from a TOML/JSON file or a form.
+PYTHON_ONLY_SCHEDULERS = {"SequentialLR": "schedulers", "ChainedScheduler": "schedulers"}
+# Schedulers whose lr_lambda is a Python function: from a file, a form or the command line it is a
+# formula in epoch (simulator.lr_formula), the same text the Simulator takes; from Python, either.
+FORMULA_SCHEDULERS = ("LambdaLR", "MultiplicativeLR")
 
 
 def optimizer_classes() -> dict[str, type]:
@@ -334,6 +339,8 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
     """The configured scheduler; ``scheduler_steps``: how often the run will step it."""
     cls = scheduler_class(config.name)
     options = dict(config.options)
+    if cls.__name__ in FORMULA_SCHEDULERS and not callable(options.get("lr_lambda")):
+        options["lr_lambda"] = _factor_of(options.get("lr_lambda"), cls.__name__)
     given_objects = any(callable(v) or (isinstance(v, list | tuple) and v and
                                         not isinstance(v[0], int | float)) for v in options.values())
     if cls.__name__ in PYTHON_ONLY_SCHEDULERS and not given_objects:
@@ -364,6 +371,20 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
                           param=f"scheduler.{key or 'name'}", torch_text=message) from None
     _check_one_cycle_fits(scheduler, scheduler_steps)
     return scheduler
+
+
+def _factor_of(formula, scheduler: str):
+    """lr_lambda from its formula text; a ConfigError naming scheduler.lr_lambda if it is not one.
+    The factor raises a ValueError (SimulatorError) at the step where it divides by zero or
+    overflows: the run then fails at that step, saying so."""
+    if formula is None:
+        raise ConfigError(f"scheduler.lr_lambda: required by {scheduler}: a formula in epoch, e.g. "
+                          f"{', '.join(FACTOR_EXAMPLES[:2])}", param="scheduler.lr_lambda")
+    try:
+        return factor_function(formula)
+    except SimulatorError as error:
+        raise ConfigError(f"scheduler.lr_lambda: {scheduler}: invalid lr_lambda={formula!s}: {error}",
+                          param="scheduler.lr_lambda", value=formula) from None
 
 
 def _check_one_cycle_fits(scheduler, scheduler_steps: int) -> None:

@@ -14,10 +14,13 @@ from __future__ import annotations
 import inspect
 import re
 
-from simulator.params import BOOL, CHOICE, FLOAT, INT, INT_LIST, PAIR, Param
-from trainers.factory import class_options, optimizer_class, scheduler_class
+from simulator.lr_formula import EXAMPLES as FACTOR_EXAMPLES
+from simulator.lr_formula import resolve_factor
+from simulator.params import BOOL, CHOICE, FLOAT, FORMULA, INT, INT_LIST, PAIR, Param
+from trainers.factory import FORMULA_SCHEDULERS, class_options, optimizer_class, scheduler_class
 
-# Arguments that are not options of a run: torch's bookkeeping, or Python objects a form cannot hold.
+# Arguments that are not options of a run: torch's bookkeeping, or Python objects a form cannot hold
+# (LambdaLR's and MultiplicativeLR's lr_lambda is one: a formula in epoch, see _options).
 _NOT_EDITABLE = {"last_epoch", "verbose", "scale_fn", "lr_lambda", "schedulers", "optimizer"}
 # Text options whose annotation is a bare ``str``: their values, from torch's documentation.
 _TEXT_CHOICES = {"line_search_fn": ("strong_wolfe",), "adjust_lr_fn": ("original", "match_rms_adamw")}
@@ -54,6 +57,11 @@ def _options(cls: type, known: dict) -> list[Param]:
     helps = docstring_help(cls.__doc__ or "")
     specs = []
     for name, parameter in class_options(cls, skip=1).items():
+        if name == "lr_lambda" and cls.__name__ in FORMULA_SCHEDULERS:
+            specs.append(Param(name, None, "a formula in epoch (the scheduler's step count), e.g. "
+                               + ", ".join(FACTOR_EXAMPLES[:2]), kind=FORMULA, required=True,
+                               resolve_item=resolve_factor))
+            continue
         if name in _NOT_EDITABLE:
             continue
         spec = _describe(name, parameter, helps.get(name, ""), known.get(name))

@@ -24,14 +24,14 @@ from gui.scenario import MAX_STEPS
 from gui.simulator_tab.model import SimulatorModel
 from gui.widgets.param_editors import ParamForm, parse_number, show_value
 from simulator import OPTIMIZERS, SURFACES, SimulatorError, get_optimizer
-from simulator.schedules import SCHEDULES, get_schedule, join_warmup, split_warmup
+from simulator.schedules import COMPOSITE, SCHEDULES, get_schedule, join_warmup, split_warmup
 
 FORMULA_ENTRY = "formula…"
 ERROR_COLOUR = "#ff7070"  # a refusal or a failed run, on the dark theme
 NOTE_COLOUR = "#a8b0ba"  # "computing…": news, not an error
 NO_SCHEDULE = "none"
-FROM_FILE = "SequentialLR (from file)"
-EDITABLE_SCHEDULES = [name for name in SCHEDULES if name != "SequentialLR"]
+FROM_FILE = " (from file)"  # after SequentialLR or ChainedScheduler: a schedule of schedules, kept as loaded
+EDITABLE_SCHEDULES = [name for name in SCHEDULES if name not in COMPOSITE]
 
 
 def starter_params(name: str, steps: int, lr: float) -> dict:
@@ -46,6 +46,8 @@ def starter_params(name: str, steps: int, lr: float) -> dict:
         "OneCycleLR": {"max_lr": lr},
         "PolynomialLR": {"total_iters": max(1, steps)},
         "LinearLR": {"total_iters": max(1, steps // 5)},
+        "LambdaLR": {"lr_lambda": f"0.5**(epoch/{max(1, steps // 3)})"},  # halved every third of the run
+        "MultiplicativeLR": {"lr_lambda": "0.99"},
     }.get(name, {})
 
 
@@ -416,21 +418,23 @@ class RunEditor(QGroupBox):
         self.warmup.blockSignals(True)
         self.warmup.setValue(warmup)
         self.warmup.blockSignals(False)
-        if inner is not None and inner[0] == "SequentialLR":
-            if self.schedule.findText(FROM_FILE) < 0:
-                self.schedule.addItem(FROM_FILE)
-            self.schedule.setCurrentText(FROM_FILE)
+        self._remove_from_file_entry()
+        if inner is not None and inner[0] in COMPOSITE:
+            self.schedule.addItem(inner[0] + FROM_FILE)
+            self.schedule.setCurrentText(inner[0] + FROM_FILE)
             self.warmup.setEnabled(False)
             self._build_schedule_form(None, {})
         else:
-            index_from_file = self.schedule.findText(FROM_FILE)
-            if index_from_file >= 0:
-                self.schedule.removeItem(index_from_file)
             self.warmup.setEnabled(True)
             self.schedule.setCurrentText(NO_SCHEDULE if inner is None else inner[0])
             self._build_schedule_form(None if inner is None else inner[0], {} if inner is None else inner[1])
         self.show_start()
         self._refresh_error()
+
+    def _remove_from_file_entry(self) -> None:
+        for index in range(self.schedule.count() - 1, 0, -1):
+            if self.schedule.itemText(index).endswith(FROM_FILE):
+                self.schedule.removeItem(index)
 
     def show_start(self) -> None:
         """The selected run's start fields only (cheap: called while a start marker is dragged)."""
@@ -521,7 +525,7 @@ class RunEditor(QGroupBox):
 
     def _schedule_chosen(self, _index: int) -> None:
         name = self.schedule.currentText()
-        if name == FROM_FILE:
+        if name.endswith(FROM_FILE):
             return
         run = self._run()
         if name == NO_SCHEDULE:
@@ -547,7 +551,7 @@ class RunEditor(QGroupBox):
 
     def _store_schedule(self) -> None:
         name = self.schedule.currentText()
-        if name == FROM_FILE or self.index < 0:
+        if name.endswith(FROM_FILE) or self.index < 0:
             return
         inner = None if name == NO_SCHEDULE else (name, self.schedule_params)
         # A schedule that cannot drive this run (a plateau schedule after a warm-up, OneCycleLR

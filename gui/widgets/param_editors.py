@@ -1,6 +1,6 @@
 """Editors generated from :class:`simulator.params.Param` alone: one field per parameter.
 
-Each field knows its parameter's kind (number, whole number, pair, switch, choice, list), its
+Each field knows its parameter's kind (number, whole number, pair, switch, choice, list, formula), its
 default, its range and its scale: numbers get a text box (scientific notation welcome) and, where
 the registry gives a typical range, a slider on a log or linear scale. ``ParamForm.edited`` fires
 with the typed value; text that is not a value of the right kind is shown inline and not passed
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simulator.params import BOOL, CHOICE, FLOAT, INT, INT_LIST, PAIR, Param
+from simulator.params import BOOL, CHOICE, FLOAT, FORMULA, INT, INT_LIST, PAIR, Param
 
 SLIDER_STEPS = 1000
 # light red behind dark red text: readable on the light theme the fields use (WCAG contrast > 7)
@@ -240,13 +240,40 @@ class _ListField(_Field):
         self.edit.setText(show_value(list(value or [])))
 
 
+class _FormulaField(_Field):
+    """A formula (LambdaLR's ``0.95**epoch``): passed on as typed; the registry checks it and says
+    what is not allowed, on this field."""
+
+    def __init__(self, param, parent=None):
+        super().__init__(param, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("e.g. 0.95**epoch")
+        self.edit.editingFinished.connect(self._edited)
+        layout.addWidget(self.edit)
+        self._last_text = None
+
+    def _edited(self) -> None:
+        if self.edit.text() != self._last_text:  # Enter then leaving the field is one edit
+            self._last_text = self.edit.text()
+            self.changed.emit()
+
+    def value(self):
+        return self.edit.text().strip(), ""
+
+    def set_value(self, value) -> None:
+        self.edit.setText("" if value is None else str(value))
+        self._last_text = self.edit.text()
+
+
 _FIELDS = {FLOAT: _NumberField, INT: _NumberField, PAIR: _PairField, BOOL: _BoolField, CHOICE: _ChoiceField,
-           INT_LIST: _ListField}
+           INT_LIST: _ListField, FORMULA: _FormulaField}
 
 
 def _tooltip(param: Param) -> str:
     text = f"<b>{param.name}</b>: {param.help}<br>default {show_value(param.default)}"
-    if param.kind not in (BOOL, CHOICE, INT_LIST):
+    if param.kind not in (BOOL, CHOICE, INT_LIST, FORMULA):
         text += f"; valid: {param.range_text()}"
     return text
 

@@ -388,6 +388,44 @@ def test_schedule_editor_with_warmup(window):
     assert "invalid T_max=0" in editor.schedule_form.error("T_max")
 
 
+def test_a_typed_lr_lambda_drives_the_run_and_a_bad_one_is_refused_on_its_field(window):
+    tab = tab_of(window)
+    tab.model.select(3)  # Adam, lr 0.05
+    editor = tab.run_editor
+    editor.schedule.setCurrentText("LambdaLR")
+    editor._schedule_chosen(editor.schedule.currentIndex())
+    assert tab.model.scenario.runs[3].schedule == ("LambdaLR", {"lr_lambda": "0.5**(epoch/200)"})
+    field = editor.schedule_form.fields["lr_lambda"].edit
+    field.setText("1/(1 + 0.1*epoch)")
+    field.editingFinished.emit()
+    assert tab.model.scenario.runs[3].schedule == ("LambdaLR", {"lr_lambda": "1 / (1 + 0.1 * epoch)"})
+    lr = tab.model.results[3].trajectory.lr
+    assert lr[1] == 0.05 and lr[11] == 0.05 * (1 / (1 + 0.1 * 10))
+    field.setText("__import__('os').getcwd()")
+    field.editingFinished.emit()
+    assert "attribute access is not allowed" in editor.schedule_form.error("lr_lambda")
+    assert tab.model.scenario.runs[3].schedule == ("LambdaLR", {"lr_lambda": "1 / (1 + 0.1 * epoch)"})
+    field.setText("1/(epoch - 3)")  # checks as text; fails at the step it divides by zero
+    field.editingFinished.emit()
+    assert "division by zero" in editor.schedule_error.text() and not editor.schedule_error.isHidden()
+    np.testing.assert_array_equal(tab.model.results[3].trajectory.lr, lr)  # the run stays as it was
+
+
+def test_a_chained_schedule_from_a_file_is_shown_and_kept(window):
+    tab = tab_of(window)
+    chained = ("ChainedScheduler", {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 10}),
+                                                   ("ExponentialLR", {"gamma": 0.99})]})
+    tab.model.update_run(3, schedule=chained)
+    tab.model.select(0)
+    tab.model.select(3)
+    editor = tab.run_editor
+    assert editor.schedule.currentText() == "ChainedScheduler (from file)" and not editor.warmup.isEnabled()
+    lr = tab.model.results[3].trajectory.lr
+    assert lr[1] == 0.05 * 0.5 and lr[12] == 0.05 * 0.99**11
+    tab.model.select(0)  # another run: the entry goes, the box shows that run's schedule
+    assert editor.schedule.findText("ChainedScheduler (from file)") < 0
+
+
 def test_run_list_hide_rename_duplicate_remove(window):
     tab = tab_of(window)
     tree = tab.run_list.tree

@@ -173,6 +173,25 @@ def test_lr_preview_uses_the_real_scheduler(qtbot, tab):
     assert len(panel.lr_preview.getPlotItem().listDataItems()) == 1
 
 
+def test_a_typed_lr_lambda_is_offered_previewed_and_trained(qtbot, tab):
+    panel = tab.panel
+    panel.set_key("scheduler.name", "LambdaLR")
+    field = panel.scheduler_form.fields["lr_lambda"].edit
+    assert field.text() == "0.5**(epoch/1)"  # a starter for a 3-epoch run: halved every epoch
+    field.setText("1/(1 + epoch)")
+    field.editingFinished.emit()
+    assert panel.config.scheduler.options == {"lr_lambda": "1/(1 + epoch)"} and panel.check_now()
+    lrs = panel.preview.learning_rates["default"]
+    assert lrs[0] == 0.01 and lrs[-1] == 0.01 * (1 / (1 + 2))
+    record = run_to_end(qtbot, tab)
+    assert record.status == "finished" and record.lrs["default"].values[-1] == 0.01 * (1 / 3)
+    assert "--scheduler-set 'lr_lambda=1/(1 + epoch)'" in tab.command_for()  # the text, as typed
+    field.setText("open('x')")
+    field.editingFinished.emit()
+    assert not panel.check_now() and "function 'open' is not allowed" in panel.error.text()
+    assert not tab.start_button.isEnabled()
+
+
 def test_two_runs_overlay_in_their_colours(qtbot, tab):
     first = run_to_end(qtbot, tab)
     tab.panel.set_key("optimizer.name", "SGD")

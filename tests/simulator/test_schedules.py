@@ -1,5 +1,6 @@
 """Schedules against torch.optim.lr_scheduler driving a real torch optimizer: lr and momentum, exactly."""
 
+import math
 import warnings
 
 import numpy as np
@@ -44,13 +45,39 @@ CASES = [
     ("SGD", {"lr": 0.1}, ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 20}), ("CosineAnnealingLR", {"T_max": 280})], "milestones": [20]})),
     ("Adam", {"lr": 0.01}, ("SequentialLR", {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 10}), ("ExponentialLR", {"gamma": 0.98}), ("StepLR", {"step_size": 30})], "milestones": [15, 100]})),
     ("SGD", {"lr": 0.1}, ("SequentialLR", {"schedulers": [("LinearLR", {"total_iters": 10}), ("CosineAnnealingWarmRestarts", {"T_0": 40})], "milestones": [10]})),
+    ("SGD", {"lr": 0.1}, ("LambdaLR", {"lr_lambda": "0.95**epoch"})),
+    ("Adam", {"lr": 0.01}, ("LambdaLR", {"lr_lambda": "1/(1 + 0.1*epoch)"})),
+    ("SGD", {"lr": 0.1}, ("LambdaLR", {"lr_lambda": "0.5*(1 + cos(pi*epoch/300)) + 1e-3*sqrt(epoch)"})),
+    ("SGD", {"lr": 0.1}, ("LambdaLR", {"lr_lambda": "exp(-epoch/50)*abs(sin(epoch/7)) + 2**-(epoch/30)"})),
+    ("SGD", {"lr": 0.1}, ("MultiplicativeLR", {"lr_lambda": "0.99"})),
+    ("Adam", {"lr": 0.01}, ("MultiplicativeLR", {"lr_lambda": "1 - 1/(epoch + 10)**2"})),
+    ("SGD", {"lr": 0.1}, ("MultiplicativeLR", {"lr_lambda": "log10(epoch + 10)/log10(epoch + 11)"})),
+    ("SGD", {"lr": 0.1}, ("ChainedScheduler", {"schedulers": [("ConstantLR", {"factor": 0.1, "total_iters": 2}), ("ExponentialLR", {"gamma": 0.9})]})),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, ("ChainedScheduler", {"schedulers": [("LinearLR", {"total_iters": 20}), ("CosineAnnealingLR", {"T_max": 100}), ("MultiplicativeLR", {"lr_lambda": "0.999"})]})),
+    ("Adam", {"lr": 0.01}, ("ChainedScheduler", {"schedulers": [("LambdaLR", {"lr_lambda": "0.97**epoch"}), ("StepLR", {"step_size": 40, "gamma": 0.5})]})),
+    ("SGD", {"lr": 0.1}, ("SequentialLR", {"schedulers": [("LambdaLR", {"lr_lambda": "(epoch + 1)/20"}), ("MultiplicativeLR", {"lr_lambda": "0.98"})], "milestones": [20]})),
 ]
+
+# The Python a user would write for a formula: ``lambda epoch: <formula>`` with math's functions.
+MATH_NAMES = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos,
+              "atan": math.atan, "arcsin": math.asin, "arccos": math.acos, "arctan": math.atan,
+              "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "exp": math.exp, "log": math.log,
+              "log10": math.log10, "sqrt": math.sqrt, "abs": abs, "pi": math.pi, "e": math.e}
+
+
+def python_lambda(formula: str):
+    return eval(f"lambda epoch: {formula}", {"__builtins__": {}, **MATH_NAMES})  # the test's own text
 
 
 def _torch_scheduler(optimizer, name, params):
     if name == "SequentialLR":
         inner = [_torch_scheduler(optimizer, n, p) for n, p in params["schedulers"]]
         return torch.optim.lr_scheduler.SequentialLR(optimizer, inner, milestones=params["milestones"])
+    if name == "ChainedScheduler":
+        inner = [_torch_scheduler(optimizer, n, p) for n, p in params["schedulers"]]
+        return torch.optim.lr_scheduler.ChainedScheduler(inner)
+    if "lr_lambda" in params:
+        params = {**params, "lr_lambda": python_lambda(params["lr_lambda"])}
     return getattr(torch.optim.lr_scheduler, name)(optimizer, **params)
 
 
@@ -101,6 +128,20 @@ def test_lr_and_momentum_sequences_equal_torchs(case):
     (("OneCycleLR", {"max_lr": 0.1, "pct_start": 1.5}), "invalid pct_start=1.5"),
     (("SequentialLR", {"schedulers": [("LinearLR", {}), ("StepLR", {"step_size": 3})], "milestones": []}), "invalid milestones"),
     (("SequentialLR", {"schedulers": [("SequentialLR", {})], "milestones": []}), "cannot be nested"),
+    (("ChainedScheduler", {"schedulers": [("SequentialLR", {})]}), "SequentialLR cannot be nested in ChainedScheduler"),
+    (("ChainedScheduler", {"schedulers": [("ReduceLROnPlateau", {})]}), "ReduceLROnPlateau cannot be nested in Chained"),
+    (("ChainedScheduler", {"schedulers": []}), "invalid schedulers"),
+    (("LambdaLR", {}), "missing required parameter 'lr_lambda'"),
+    (("LambdaLR", {"lr_lambda": "__import__('os').getcwd()"}), "invalid lr_lambda=.*attribute access is not allowed"),
+    (("LambdaLR", {"lr_lambda": "0.9**step"}), r"invalid lr_lambda=0.9\*\*step: name 'step' is not allowed \(use epoch"),
+    (("LambdaLR", {"lr_lambda": "lambda epoch: 1"}), "invalid lr_lambda=.*lambda is not allowed"),
+    (("MultiplicativeLR", {"lr_lambda": ""}), "invalid lr_lambda=: empty; type a factor in epoch"),
+    (("MultiplicativeLR", {"lr_lambda": [0.5]}), "invalid lr_lambda=0.5: expected text, got list"),
+    (("LambdaLR", {"lr_lambda": "1/(epoch - 3)"}), r"lr_lambda 1 / \(epoch - 3\) at epoch 3: division by zero"),
+    (("LambdaLR", {"lr_lambda": "log(epoch)"}), "lr_lambda log\\(epoch\\) at epoch 0: math domain error"),
+    (("LambdaLR", {"lr_lambda": "10**(10*epoch)"}), "at epoch 31: too large for a float"),
+    (("MultiplicativeLR", {"lr_lambda": "1e200*1e200*epoch"}), "at epoch 1: not a finite number"),
+    (("LambdaLR", {"lr_lambda": "(-8)**(1/3)"}), "is not a real number"),
 ])
 def test_invalid_schedules_are_refused_naming_the_parameter(schedule, message):
     spec = get_optimizer("SGD")

@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
+from tests.simulator.test_schedules import python_lambda
 from tests.trainers.conftest import small_config
 from trainers.config import ModelConfig, OptimizerConfig
 from trainers.errors import ConfigError
@@ -143,6 +144,9 @@ SCHEDULES = [
     ({"name": "CosineAnnealingLR", "T_max": 20, "interval": "step", "warmup_steps": 4}, "sequential"),
     ({"name": "StepLR", "step_size": 1, "gamma": 0.5, "warmup_steps": 5}, "chained"),
     ({"warmup_steps": 6}, "warmup only"),
+    ({"name": "LambdaLR", "lr_lambda": "0.8**epoch"}, None),
+    ({"name": "LambdaLR", "lr_lambda": "1/(1 + 0.5*epoch)", "interval": "step", "warmup_steps": 3}, "sequential"),
+    ({"name": "MultiplicativeLR", "lr_lambda": "0.95 - 0.01*epoch", "interval": "step"}, None),
 ]
 
 
@@ -159,6 +163,8 @@ def _replay(config, steps_per_epoch, total_steps):
     if scheduler_config.name:
         if scheduler_config.name == "OneCycleLR":
             options["total_steps"] = total_steps
+        if "lr_lambda" in options:  # the formula as the Python lambda a user would write
+            options["lr_lambda"] = python_lambda(options["lr_lambda"])
         main = getattr(lr_scheduler, scheduler_config.name)(optimizer, **options)
         if warmup and interval == "step":
             main, warmup = lr_scheduler.SequentialLR(optimizer, [warmup, main], [warmup_steps]), None
@@ -217,13 +223,27 @@ def test_plateau_on_accuracy_defaults_to_max_mode():
     ({"name": "CosineAnnealingWarmRestarts", "T_0": -1}, "scheduler.T_0: CosineAnnealingWarmRestarts: Expected "
                                                           "positive integer T_0"),
     ({"name": "StepLR", "step_size": 2, "gama": 0.1}, "scheduler.gama: StepLR has no option 'gama'"),
-    ({"name": "LambdaLR", "lr_lambda": "0.9**epoch"}, "LambdaLR needs lr_lambda as Python objects"),
+    ({"name": "LambdaLR"}, "scheduler.lr_lambda: required by LambdaLR: a formula in epoch"),
+    ({"name": "LambdaLR", "lr_lambda": "__import__('os')"}, "scheduler.lr_lambda: LambdaLR: invalid "
+                                                             "lr_lambda=__import__('os'): function '__import__' is not allowed"),
+    ({"name": "MultiplicativeLR", "lr_lambda": "0.9**step"}, "name 'step' is not allowed (use epoch"),
+    ({"name": "LambdaLR", "lr_lambda": "log(epoch)"}, "scheduler.lr_lambda: LambdaLR: lr_lambda log(epoch) at "
+                                                       "epoch 0: math domain error"),
+    ({"name": "ChainedScheduler"}, "ChainedScheduler needs schedulers as Python objects"),
     ({"name": "OneCycleLR", "max_lr": 0.1, "total_steps": 3}, "scheduler.total_steps: OneCycleLR would run out"),
 ])
 def test_scheduler_mistakes_are_refused_before_training(scheduler, message):
     with pytest.raises(ConfigError) as caught:
         TrainingRun(small_config(scheduler=scheduler))
     assert message in str(caught.value)
+
+
+def test_a_factor_that_fails_mid_run_ends_the_run_saying_where():
+    config = small_config(optimizer={"name": "SGD", "lr": 0.1}, train={"epochs": 3},
+                          scheduler={"name": "LambdaLR", "lr_lambda": "1/(epoch - 2)"})
+    run = TrainingRun(config)
+    ended = list(run.events())[-1]
+    assert ended.status == "failed" and "lr_lambda 1 / (epoch - 2) at epoch 2: division by zero" in ended.message
 
 
 def test_python_api_accepts_lambda_schedulers():
