@@ -628,6 +628,70 @@ def ademamix_step(p, g, lr, hp, state, fused):
         p[i] = addcdiv(p[i], mixed, denom, -lr)
 
 
+@njit(cache=True, error_model="numpy")
+def f32_add_scaled(a, b, alpha, fused):
+    """torch ``a.add_(b, alpha=alpha)`` on a float32 tensor ``a`` with a float64 ``b``: b and alpha
+    become float32 and the multiply-add is float32 (fused where torch fuses). Each float32 operation
+    is emulated in float64, then rounded: for a product, a sum and a quotient that is exact."""
+    alpha32, b32 = to_f32(alpha), to_f32(b)
+    if fused:
+        return to_f32(madd(alpha32, b32, a, True))
+    return to_f32(a + to_f32(alpha32 * b32))
+
+
+# Prodigy (pytorch_optimizer.Prodigy). hp: beta1, beta2, beta3 (NaN: sqrt(beta2)), d0, d_coef,
+# growth_rate (NaN: no limit), weight_decay, weight_decouple, fixed_decay, bias_correction,
+# safeguard_warmup, eps (NaN: the atan2 update), maximize
+# state: [step, d, d_max, d_numerator, s x2, p0 x2, exp_avg x2, exp_avg_sq x2]. The reference keeps
+# d_numerator and d_de_nom in float32 tensors (torch's default dtype): so does this kernel.
+@njit(cache=True, error_model="numpy")
+def prodigy_step(p, g, lr, hp, state, fused):
+    beta1, beta2, beta3, d0, d_coef, growth_rate = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
+    weight_decay, decouple, fixed_decay = hp[6], hp[7] != 0.0, hp[8] != 0.0
+    bias_correction, safeguard_warmup, eps, maximize = hp[9] != 0.0, hp[10] != 0.0, hp[11], hp[12] != 0.0
+    if state[0] == 0.0:  # the reference's group starts at step 1, d = d_max = d0, p0 = the start
+        state[0], state[1], state[2] = 1.0, d0, d0
+        state[6], state[7] = p[0], p[1]
+    if beta3 != beta3:
+        beta3 = math.sqrt(beta2)
+    t = state[0]
+    bias_correction1 = 1.0 - cpow(beta1, t)
+    bias_correction2_sq = math.sqrt(1.0 - cpow(beta2, t))
+    correction = bias_correction1 / bias_correction2_sq if bias_correction else 1.0
+    d, d_max = state[1], state[2]
+    d_lr = d * lr / correction
+    d_numerator = to_f32(state[3] * to_f32(beta3))
+    state[0] = t + 1.0
+    grad = [direction(g, 0, maximize), direction(g, 1, maximize)]
+    dot = grad[0] * (state[6] - p[0]) + grad[1] * (state[7] - p[1])  # torch.dot: not fused
+    d_numerator = f32_add_scaled(d_numerator, dot, (d / d0) * d_lr, fused)
+    state[3] = d_numerator
+    s_scale = (d / d0) * (d if safeguard_warmup else d_lr)
+    for i in range(2):
+        state[8 + i] = add_scaled(state[8 + i] * beta1, grad[i], d * (1.0 - beta1), fused)
+        state[10 + i] = addcmul(state[10 + i] * beta2, grad[i], grad[i], d * d * (1.0 - beta2), fused)
+        state[4 + i] = add_scaled(state[4 + i] * beta3, grad[i], s_scale, fused)
+    d_de_nom = to_f32(abs(state[4]) + abs(state[5]))
+    if d_de_nom == 0.0:  # the reference returns before the update: no step, d unchanged
+        return
+    d_hat = to_f32(to_f32(to_f32(d_coef) * d_numerator) / d_de_nom)
+    if d == d0:
+        d = max(d, d_hat)
+    d_max = max(d_max, d_hat)
+    d = min(d_max, d * (math.inf if growth_rate != growth_rate else growth_rate))
+    state[1], state[2] = d, d_max
+    for i in range(2):
+        # coupled decay (weight_decouple=False) adds to p.grad after the moments took it: no effect,
+        # as in the reference
+        if decouple and weight_decay != 0.0:
+            p[i] = p[i] * (1.0 - weight_decay * (1.0 if fixed_decay else d_lr))
+        de_nom = math.sqrt(state[10 + i])
+        if eps == eps:
+            p[i] = addcdiv(p[i], state[8 + i], de_nom + d * eps, -d_lr)
+        else:
+            p[i] = add_scaled(p[i], math.atan2(state[8 + i], de_nom), -d_lr, fused)
+
+
 # ---- the dispatch, built from the registry's kernel table -------------------------------------
 
 

@@ -633,6 +633,42 @@ _SPECS = (
         cross_check=_check_ademamix,
         reference="pytorch_optimizer.AdEMAMix",
     ),
+    OptimizerSpec(
+        "Prodigy", kernels.prodigy_step,
+        "Adam that learns its own step size d from how far the point has come (leave lr at 1)",
+        (
+            _po_lr(1.0),
+            _po_betas((0.9, 0.999)),
+            Param("beta3", None, "decay rate of the step-size estimate's sums; none: sqrt(beta2)",
+                  minimum=0.0, maximum=1.0, include_maximum=False, none_allowed=True,
+                  none_means="sqrt(beta2)", typical=(0.0, 0.9999),
+                  torch_error="beta3 must be in the range [0.0, 1.0)"),
+            Param("d0", 1e-6, "initial estimate of the step size d", minimum=0.0, include_minimum=False,
+                  scale="log", typical=(1e-8, 1.0)),
+            Param("d_coef", 1.0, "factor on each new estimate of d", minimum=0.0, include_minimum=False,
+                  scale="log", typical=(0.1, 10.0)),
+            Param("growth_rate", None, "how much d may grow per step (a factor); none: without limit "
+                  "(the reference's inf)", minimum=1.0, none_allowed=True, none_means="no limit",
+                  scale="log", typical=(1.0, 100.0)),
+            _po_non_negative("weight_decay", 0.0, "decoupled weight decay (see weight_decouple)"),
+            Param("weight_decouple", True, "decay the point directly, as AdamW; false: the "
+                  "reference adds the L2 term to the gradient after the step used it (no effect)",
+                  kind=BOOL),
+            Param("fixed_decay", False, "decoupled decay not scaled by the lr: the point shrinks by "
+                  "weight_decay per step", kind=BOOL),
+            Param("bias_correction", False, "Adam's bias correction of the step size", kind=BOOL),
+            Param("safeguard_warmup", False, "leave the lr out of the estimate's sums (safer with "
+                  "a warm-up)", kind=BOOL),
+            Param("eps", 1e-8, "added to the denominator; none: the update is atan2(m, sqrt(v))",
+                  minimum=0.0, none_allowed=True, none_means="the atan2 update", scale="log",
+                  typical=(1e-12, 1.0), torch_error="eps must be non-negative"),
+            MAXIMIZE,
+        ),
+        (("step", 1), ("d", 1), ("d_max", 1), ("d_numerator", 1), ("s", 2), ("p0", 2), ("exp_avg", 2),
+         ("exp_avg_sq", 2)),
+        first_moment="exp_avg",
+        reference="pytorch_optimizer.Prodigy",
+    ),
 )
 
 LBFGS = OptimizerSpec(

@@ -411,7 +411,7 @@ def test_list_json_structure(capsys):
     assert {"moons", "csv", "mnist", "fashion_mnist", "sine"} <= set(data["datasets"])
     assert list(data["surfaces"]) == list(SURFACES)
     assert list(data["optimizers"]) == list(OPTIMIZERS)
-    assert len(data["surfaces"]) == 16 and len(data["optimizers"]) == 19
+    assert len(data["surfaces"]) == 16 and len(data["optimizers"]) == 20
     rosen = data["surfaces"]["rosenbrock"]
     assert rosen["bounds"] == [-2, 2, -1, 3]
     assert rosen["minima"] == [[1, 1, 0]]
@@ -560,7 +560,7 @@ def test_main_py_list_json():
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert len(data["surfaces"]) == 16
-    assert len(data["optimizers"]) == 19
+    assert len(data["optimizers"]) == 20
     assert set(data["surfaces"]) == set(SURFACES)
     assert set(data["optimizers"]) == set(OPTIMIZERS)
 

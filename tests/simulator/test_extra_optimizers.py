@@ -106,6 +106,15 @@ def _draw_ademamix(rng) -> dict:
             "cautious": _flag(rng)}
 
 
+def _draw_prodigy(rng) -> dict:
+    return {"lr": float(rng.choice([1.0, 0.5, 2.0])), "betas": _betas(rng),
+            "beta3": [None, 0.9, 0.99][int(rng.integers(3))],
+            "d0": float(10 ** rng.uniform(-7, -3)), "d_coef": float(rng.choice([0.5, 1.0, 2.0])),
+            "growth_rate": [None, 1.02, 2.0][int(rng.integers(3))], **_decay(rng),
+            "bias_correction": _flag(rng), "safeguard_warmup": _flag(rng),
+            "eps": [1e-8, None, 1e-4][int(rng.integers(3))], "maximize": _rarely(rng)}
+
+
 INFOS = (
     ExtraOptimizerInfo(
         "Lion",
@@ -239,6 +248,29 @@ INFOS = (
             ({"t_alpha_beta3": 10.0, "beta3": 0.0}, "beta3", False),
         ),
     ),
+    ExtraOptimizerInfo(
+        "Prodigy",
+        draw=_draw_prodigy,
+        inputs=(
+            ({}, "rosenbrock", (-1.5, 2.0)),
+            ({"d0": 1e-4, "growth_rate": 1.05}, "himmelblau", (0.5, -4.0)),
+            ({"bias_correction": True, "safeguard_warmup": True, "beta3": 0.9}, "beale", (1.0, 1.5)),
+            ({"eps": None, "d_coef": 0.5}, "rosenbrock", (-1.5, 2.0)),
+            ({"weight_decay": 0.1}, "himmelblau", (-4.0, 4.0)),
+            ({"weight_decay": 0.1, "weight_decouple": False}, "rastrigin", (2.2, -3.1)),
+            ({"weight_decay": 0.05, "fixed_decay": True, "lr": 0.5}, "beale", (1.0, 1.5)),
+            ({"maximize": True, "d0": 1e-5}, "styblinski_tang", (0.1, 0.2)),
+        ),
+        error_inputs=(
+            ({"lr": -1.0}, "lr", True),
+            ({"betas": (0.9, 1.0)}, "betas", True),
+            ({"beta3": 1.5}, "beta3", True),
+            ({"weight_decay": -1.0}, "weight_decay", True),
+            ({"eps": -1.0}, "eps", True),
+            ({"d0": 0.0}, "d0", False),
+            ({"growth_rate": 0.5}, "growth_rate", False),
+        ),
+    ),
 )
 
 RANDOM_DRAWS = 6
@@ -273,6 +305,8 @@ def reference_kwargs(name: str, hyperparams: dict) -> dict:
         spec = get_optimizer(name)
         kwargs["betas"] = (*kwargs.get("betas", spec.defaults["betas"]),
                            kwargs.pop("beta3", spec.defaults["beta3"]))
+    if name == "Prodigy" and "growth_rate" in kwargs and kwargs["growth_rate"] is None:
+        kwargs["growth_rate"] = math.inf
     if name == "ADOPT" and kwargs.get("clip_lambda") is not None:
         exponent = kwargs["clip_lambda"]
         kwargs["clip_lambda"] = lambda step: math.pow(step, exponent)
@@ -326,12 +360,15 @@ def test_registry_defaults_are_the_references(name):
             assert signature.parameters["betas"].default == triple
         elif h.name == "clip_lambda":  # the exponent of the reference's default lambda
             assert signature.parameters[h.name].default(16) == math.pow(16, h.default)
+        elif h.name == "growth_rate":  # none: no limit, the reference's inf
+            assert signature.parameters[h.name].default == math.inf and h.default is None
         else:
             assert h.name in signature.parameters, f"{name} has no argument {h.name}"
             default = signature.parameters[h.name].default
             assert (tuple(h.default) if isinstance(default, tuple) else h.default) == default, h.name
     ignored = {"self", "params", "foreach", "kwargs"}
-    assert set(signature.parameters) - ignored == set(spec.hyperparam_names) - set(KWARG_OPTIONS) - {"beta3"}
+    folded = {"beta3"} if name in ("Adan", "AdEMAMix") else set()  # in the reference's betas
+    assert set(signature.parameters) - ignored == set(spec.hyperparam_names) - set(KWARG_OPTIONS) - folded
 
 
 def test_unsupported_reference_options_are_refused_by_name():
