@@ -498,14 +498,14 @@ def run_spec_from_training(config, scenario: Scenario) -> tuple[RunSpec | None, 
     """A Simulator run with the training configuration's optimizer, options and schedule, and what
     had to be left out (options the 2-D simulator has no use for, schedules it does not model)."""
     from simulator import OPTIMIZERS
-    from simulator.optimizers import with_torch_class
+    from simulator.optimizers import with_reference
     from simulator.schedules import SCHEDULES, join_warmup
 
-    optimizer = with_torch_class(config.optimizer.name)  # the record reproducing that torch class
+    optimizer = with_reference(config.optimizer.name)  # the record reproducing that class
     if optimizer is None:
-        torch_classes = [spec.torch_class for spec in OPTIMIZERS.values() if spec.torch_class]
+        references = [spec.reference for spec in OPTIMIZERS.values() if isinstance(spec.reference, str)]
         return None, (f"{config.optimizer.name} is not among the simulator's optimizers "
-                      f"({', '.join(torch_classes)})")
+                      f"({', '.join(references)})")
     name = optimizer.name
     known = set(optimizer.hyperparam_names)
     options = config.optimizer.options

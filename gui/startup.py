@@ -126,10 +126,11 @@ def announce_when_shown(window, **facts) -> None:
 # What the Training and Explore tabs import when first shown: PyTorch alone takes ~2 s, which the
 # GUI thread would otherwise spend frozen on the user's first click on the Training tab.
 # torch._dynamo: torch imports it on the first optimizer built (about 800 modules, sympy among
-# them), which the Training tab's first configuration check would otherwise do as it opens
+# them), which the Training tab's first configuration check would otherwise do as it opens.
+# pytorch_optimizer: the second group of the Training tab's optimizer box (1 s after torch).
 TAB_MODULES = ("torch", "torch._dynamo", "trainers.factory", "trainers.introspect", "trainers.preview",
                "trainers.loop", "trainers.datasets", "trainers.checkpoint", "sklearn.datasets",
-               "gui.training_tab.tab", "gui.explore_tab.tab")
+               "pytorch_optimizer", "gui.training_tab.tab", "gui.explore_tab.tab")
 
 
 _PRELOADS: list[tuple[threading.Thread, threading.Event]] = []

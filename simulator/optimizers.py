@@ -695,6 +695,17 @@ def with_torch_class(name: str) -> OptimizerSpec | None:
     return None
 
 
+def with_reference(name: str) -> OptimizerSpec | None:
+    """The record that reproduces ``name``: a torch.optim class (``AdamW``) or another package's
+    class by its qualified name (``pytorch_optimizer.Lion``), any case; None if none does."""
+    if "." not in name:
+        return with_torch_class(name)
+    for spec in _SPECS:
+        if isinstance(spec.reference, str) and spec.reference.lower() == name.strip().lower():
+            return spec
+    return None
+
+
 def get_optimizer(name: str) -> OptimizerSpec:
     """The registry entry for ``name``, case-insensitive; SimulatorError if unknown."""
     if isinstance(name, str):

@@ -7,6 +7,7 @@ their signatures, and turns torch's errors into messages that name the configura
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import re
 import warnings
@@ -41,6 +42,60 @@ def optimizer_classes() -> dict[str, type]:
             and cls is not torch.optim.Optimizer}
 
 
+LIBRARY = "pytorch_optimizer"  # its optimizers are named "pytorch_optimizer.Lion" in a configuration
+# pytorch_optimizer's classes a plain training step (loss.backward(); optimizer.step()) cannot drive,
+# and why: they are not offered, and naming one says so.
+NOT_TRAINABLE_HERE = {
+    "AliG": "needs a closure that returns the loss at every step",
+    "AdaHessian": "needs Hessian-vector products (backward with create_graph=True)",
+    "SophiaH": "needs Hessian-vector products (backward with create_graph=True)",
+    "AdaLOMO": "fuses the update into the backward pass of a model it is given",
+    "LOMO": "fuses the update into the backward pass of a model it is given",
+    "AdamMini": "is built from the model (its named parameters), not from parameter groups",
+    "PCGrad": "wraps another optimizer for multi-task losses",
+    "SafeFP16Optimizer": "wraps another optimizer for float16 training",
+    "Lookahead": "wraps another optimizer", "OrthoGrad": "wraps another optimizer",
+    "ScheduleFreeWrapper": "wraps another optimizer", "TRAC": "wraps another optimizer",
+    "SAM": "wraps another optimizer and needs a closure", "FriendlySAM": "wraps another optimizer",
+    "GSAM": "wraps another optimizer and needs the model", "LookSAM": "wraps another optimizer",
+    "WSAM": "wraps another optimizer", "BSAM": "needs the dataset size and a closure",
+    "DeMo": "needs the einops package, which OptiScope does not install",
+    "SpectralSphere": "takes 2-D (matrix) parameters only; every model here has biases",
+    "Muon": "needs parameter groups marked use_muon (matrices apart from biases)",
+    "AdaMuon": "needs parameter groups marked use_muon (matrices apart from biases)",
+    "NorMuon": "needs parameter groups marked use_muon (matrices apart from biases)",
+    "MuonClip": "needs parameter groups marked use_muon (matrices apart from biases)",
+    "DistributedMuon": "needs parameter groups marked use_muon and a process group",
+    "AdaGO": "needs parameter groups marked use_muon (matrices apart from biases)",
+}
+
+
+def library_optimizer_classes() -> dict[str, type]:
+    """pytorch_optimizer's own optimizer classes (not torch's, which it re-exports), by lower-case
+    qualified name (``pytorch_optimizer.lion``), those listed in NOT_TRAINABLE_HERE included.
+    Imported on first use; {} where the package is not installed."""
+    try:
+        import pytorch_optimizer
+    except ImportError:
+        return {}
+    return {f"{LIBRARY}.{name}".lower(): cls for name, cls in vars(pytorch_optimizer).items()
+            if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)
+            and not cls.__module__.startswith("torch")}
+
+
+@functools.cache
+def trainable_library_optimizers() -> list[str]:
+    """The qualified names the Training tab offers: a plain step drives them, no argument but the
+    parameters is required."""
+    names = []
+    for cls in library_optimizer_classes().values():
+        required = [p for p in class_options(cls, skip=0).values() if p.default is inspect.Parameter.empty
+                    and p.name != "params"]
+        if cls.__name__ not in NOT_TRAINABLE_HERE and not required:
+            names.append(f"{LIBRARY}.{cls.__name__}")
+    return sorted(names, key=str.lower)
+
+
 def scheduler_classes() -> dict[str, type]:
     """Every learning-rate scheduler class in ``torch.optim.lr_scheduler``, by lower-case name."""
     base = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
@@ -56,6 +111,8 @@ def class_options(cls: type, skip: int) -> dict[str, inspect.Parameter]:
 
 
 def optimizer_class(name: str) -> type:
+    if name.lower().startswith(f"{LIBRARY}."):
+        return _library_optimizer_class(name)
     classes = optimizer_classes()
     cls = classes.get(name.lower())
     if cls is None:
@@ -65,6 +122,18 @@ def optimizer_class(name: str) -> type:
     if cls is torch.optim.SparseAdam:
         raise ConfigError("optimizer.name: SparseAdam needs sparse gradients (nn.Embedding(sparse=True)); "
                           "OptiScope's models have dense ones, use Adam", param="optimizer.name")
+    return cls
+
+
+def _library_optimizer_class(name: str) -> type:
+    cls = library_optimizer_classes().get(name.lower())
+    if cls is None:
+        raise ConfigError(f"optimizer.name: {LIBRARY} has no optimizer '{name.split('.', 1)[1]}' (see python "
+                          "main.py list, or the Training tab's optimizer box)", param="optimizer.name")
+    why = NOT_TRAINABLE_HERE.get(cls.__name__)
+    if why:
+        raise ConfigError(f"optimizer.name: {cls.__name__} {why}: OptiScope's training step cannot drive it",
+                          param="optimizer.name")
     return cls
 
 

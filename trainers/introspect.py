@@ -38,7 +38,7 @@ def _option(**fields) -> Param:
 
 def optimizer_options(name: str) -> list[Param]:
     cls = optimizer_class(name)
-    known = _simulator_hyperparams(cls.__name__)
+    known = _simulator_hyperparams(name)
     return _options(cls, known)
 
 
@@ -46,10 +46,10 @@ def scheduler_options(name: str) -> list[Param]:
     return _options(scheduler_class(name), {})
 
 
-def _simulator_hyperparams(torch_name: str) -> dict:
-    from simulator.optimizers import with_torch_class
+def _simulator_hyperparams(name: str) -> dict:
+    from simulator.optimizers import with_reference
 
-    spec = with_torch_class(torch_name)  # the record whose reference is that class
+    spec = with_reference(name)  # the record whose reference is that class
     return {h.name: h for h in spec.hyperparams} if spec is not None else {}
 
 

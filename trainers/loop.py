@@ -192,6 +192,9 @@ class TrainingRun:
             self._save_checkpoint_if_asked()
         except (RuntimeError, ValueError) as error:  # out of memory, a full disk: keep what was logged
             ended = self._end(FAILED, f"failed at step {position.step}: {error}", started)
+        except Exception as error:  # a third-party optimizer's own error type (NoClosureError, ...)
+            ended = self._end(FAILED, f"failed at step {position.step}: {type(error).__name__}: {error}",
+                              started)
         yield ended
 
     def _train(self, started: float):
@@ -222,7 +225,8 @@ class TrainingRun:
                     return self._end(STOPPED, f"stopped at step {position.step}", started)
                 indices = order[position.batch * batch_size:(position.batch + 1) * batch_size]
                 step_started = time.perf_counter()
-                lrs = {name: group["lr"] for name, group in named_groups}
+                # NaN for an optimizer without one (pytorch_optimizer's A2Grad computes its own steps)
+                lrs = {name: group.get("lr", math.nan) for name, group in named_groups}
                 try:
                     loss, grad_norm = self._step(self.x_train[indices], self.y_train[indices])
                 except _StopInsideStep:  # the step was undone: the run is where it was before it

@@ -60,7 +60,7 @@ def preview_run(config: RunConfig, dataset: Dataset | None = None) -> RunPreview
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "scheduler.step() before optimizer.step()": nothing trains here
         for step in range(1, total + 1):
-            lrs[:, step - 1] = [group["lr"] for group in optimizer.param_groups]
+            lrs[:, step - 1] = [group.get("lr", math.nan) for group in optimizer.param_groups]
             driver.after_step(step, stalled["train_loss"])
             if step % steps_per_epoch == 0:
                 driver.after_epoch(stalled)

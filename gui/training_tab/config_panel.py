@@ -72,6 +72,12 @@ def optimizer_names() -> list[str]:
                   key=str.lower)
 
 
+def library_optimizer_names() -> list[str]:
+    from trainers.factory import trainable_library_optimizers
+
+    return trainable_library_optimizers()
+
+
 def scheduler_names() -> list[str]:
     from trainers.factory import PYTHON_ONLY_SCHEDULERS, scheduler_classes
 
@@ -288,7 +294,14 @@ class ConfigPanel(QWidget):
     def _build_optimizer(self) -> None:
         _, form = self._section("Optimizer")
         self.optimizer_box = form.combo("optimizer.name", "optimizer", optimizer_names(),
-                                        "any torch.optim optimizer")
+                                        "any torch.optim optimizer; below the line, pytorch-optimizer's")
+        library = library_optimizer_names()
+        if library:  # a second group: the names say where they come from (pytorch_optimizer.Lion)
+            self.optimizer_box.insertSeparator(self.optimizer_box.count())
+            self.optimizer_box.addItems(library)
+        # as narrow as the column: the long library names show whole in the list that drops down
+        self.optimizer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.optimizer_box.setMinimumContentsLength(12)
         self.optimizer_form_holder = QVBoxLayout()
         form.addRow(self.optimizer_form_holder)
         self.optimizer_form: ParamForm | None = None

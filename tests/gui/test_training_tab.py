@@ -277,6 +277,31 @@ def test_try_this_optimizer_on_a_surface(qtbot, window, tab):
     window.simulator.playback.pause()
 
 
+def test_pytorch_optimizers_classes_are_a_second_group_with_forms_from_their_signatures(qtbot, window, tab):
+    box = tab.panel.optimizer_box
+    texts = [box.itemText(i) for i in range(box.count())]
+    line = texts.index("")  # the separator
+    assert "AdamW" in texts[:line] and "pytorch_optimizer.Lion" in texts[line + 1:]
+    assert all(t.startswith("pytorch_optimizer.") for t in texts[line + 1:]) and len(texts) - line > 100
+    assert "pytorch_optimizer.SAM" not in texts  # it wraps another optimizer: a plain step cannot drive it
+    index = texts.index("pytorch_optimizer.Prodigy")
+    box.setCurrentIndex(index)
+    box.activated.emit(index)
+    assert tab.panel.config.optimizer.name == "pytorch_optimizer.Prodigy"
+    fields = tab.panel.optimizer_form.fields
+    assert {"d0", "d_coef", "growth_rate", "safeguard_warmup"} <= set(fields)
+    fields["d0"].edit.setText("1e-4")
+    fields["d0"].edit.editingFinished.emit()
+    assert tab.panel.config.optimizer.options["d0"] == 1e-4 and tab.panel.check_now()
+    record = run_to_end(qtbot, tab)
+    assert record.status == "finished" and record.config.optimizer.name == "pytorch_optimizer.Prodigy"
+    assert "--optimizer pytorch_optimizer.Prodigy" in tab.command_for(record)
+    tab.send_to_simulator()  # the compiled Prodigy takes it, with the options it has
+    added = window.simulator.model.scenario.runs[-1]
+    assert added.optimizer == "Prodigy" and added.hyperparams["d0"] == 1e-4
+    window.simulator.playback.pause()
+
+
 def test_devices_offered_are_the_ones_present(tab):
     import torch
 
