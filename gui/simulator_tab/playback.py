@@ -25,6 +25,7 @@ class Playback(QObject):
 
     frame_changed = Signal(int)
     playing_changed = Signal(bool)
+    last_changed = Signal(int)  # the runs' length: the timeline's range and the step counter follow
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -42,9 +43,13 @@ class Playback(QObject):
         return self._timer.isActive()
 
     def set_last(self, last: int) -> None:
-        self.last = max(0, int(last))
+        last = max(0, int(last))
+        if last == self.last:
+            return
+        self.last = last
         if self.frame > self.last:
             self.seek(self.last)
+        self.last_changed.emit(self.last)
 
     def seek(self, frame: int) -> None:
         frame = max(0, min(int(frame), self.last))
@@ -152,6 +157,7 @@ class PlaybackBar(QWidget):
         self.loop.toggled.connect(lambda on: setattr(playback, "loop", on))
         layout.addWidget(self.loop)
         playback.frame_changed.connect(self._show_frame)
+        playback.last_changed.connect(lambda _last: self._show_frame(playback.frame))
         playback.playing_changed.connect(self._show_playing)
         self._show_frame(playback.frame)
 

@@ -201,6 +201,17 @@ def test_stepping_and_scrubbing_move_through_the_precomputed_frames(window, qtbo
     assert tab.side.table.item(3, 1).text() == "321"
 
 
+def test_the_timeline_and_counter_follow_the_runs_length_while_paused(window):
+    tab = tab_of(window)  # the window fixture does not play: the frame stays 0 from the start
+    assert tab.playback.frame == 0 and not tab.playback.playing
+    assert tab.bar.counter.text() == "step 0 / 600" and tab.bar.slider.maximum() == 600
+    tab.playback.seek(100)
+    tab.model.set_steps(300)  # shorter, the frame still inside: the range changes, the frame does not
+    assert tab.bar.counter.text() == "step 100 / 300" and tab.bar.slider.maximum() == 300
+    tab.model.set_steps(50)  # the frame beyond the end: it moves to the last step
+    assert tab.playback.frame == 50 and tab.bar.counter.text() == "step 50 / 50"
+
+
 def test_space_plays_and_pauses(window, qtbot):
     tab = tab_of(window)
     # slow enough that the 600 steps cannot end (and stop by themselves) before the second Space,
