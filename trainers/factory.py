@@ -128,8 +128,8 @@ def optimizer_class(name: str) -> type:
 def _library_optimizer_class(name: str) -> type:
     cls = library_optimizer_classes().get(name.lower())
     if cls is None:
-        raise ConfigError(f"optimizer.name: {LIBRARY} has no optimizer '{name.split('.', 1)[1]}' (see python "
-                          "main.py list, or the Training tab's optimizer box)", param="optimizer.name")
+        raise ConfigError(f"optimizer.name: {LIBRARY} has no optimizer '{name.split('.', 1)[1]}' (the "
+                          "Training tab's optimizer box lists those it can train)", param="optimizer.name")
     why = NOT_TRAINABLE_HERE.get(cls.__name__)
     if why:
         raise ConfigError(f"optimizer.name: {cls.__name__} {why}: OptiScope's training step cannot drive it",
