@@ -15,8 +15,15 @@ from simulator.errors import SimulatorError
 
 
 def parse_value(text: str):
-    """``"0.1"`` -> 0.1, ``"3"`` -> 3, ``"0.9,0.99"`` -> (0.9, 0.99), ``"none"`` -> None, a word -> itself."""
+    """``"0.1"`` -> 0.1, ``"3"`` -> 3, ``"0.9,0.99"`` -> (0.9, 0.99), ``"none"`` -> None, a word -> itself;
+    JSON that starts with ``[`` or ``{`` -> its lists and mappings (SequentialLR's schedulers:
+    ``[["LinearLR", {"total_iters": 5}], ["StepLR", {"step_size": 10}]]``)."""
     text = text.strip()
+    if text[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            pass  # not JSON: read as before
     if "," in text:
         return tuple(parse_value(part) for part in text.split(","))
     lowered = text.lower()

@@ -1,6 +1,8 @@
 """``optiscope train``: flags and config files, metrics and checkpoints, resume, clear refusals."""
 
 import csv
+import json
+import shlex
 import signal
 
 import pytest
@@ -85,6 +87,67 @@ def test_a_typed_lr_lambda_trains_resumes_and_comes_back_in_the_command_and_the_
     assert read_metrics_csv(part).rows == read_metrics_csv(whole).rows
     saved.save(tmp_path / "run.toml")
     assert RunConfig.load(tmp_path / "run.toml").scheduler.options == {"lr_lambda": "1/(1 + epoch)"}
+
+
+def test_a_sequential_schedule_from_a_file_trains_resumes_and_round_trips_through_the_command(tmp_path, capsys):
+    from torch.optim import lr_scheduler
+
+    from cli.values import parse_settings
+    from trainers.command import command_line
+
+    config_path, whole, part, checkpoint = (tmp_path / "run.toml", tmp_path / "whole.csv",
+                                            tmp_path / "part.csv", tmp_path / "run.pt")
+    config_path.write_text("""
+[data]
+name = "moons"
+samples = 200
+batch_size = 40
+
+[model]
+hidden = [8]
+
+[optimizer]
+name = "SGD"
+lr = 0.1
+
+[scheduler]
+name = "SequentialLR"
+interval = "step"
+schedulers = [["LinearLR", {start_factor = 0.1, total_iters = 4}], ["LambdaLR", {lr_lambda = "0.9**epoch"}]]
+milestones = [4]
+
+[train]
+epochs = 4
+device = "cpu"
+threads = 1
+""")
+    code, _, err = run_cli(capsys, "train", "--config", config_path, "--metrics-out", whole)
+    assert code == 0, err
+    _, lrs = read_metrics_csv(whole).series("lr/default")
+    point = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([point], lr=0.1)
+    reference = lr_scheduler.SequentialLR(optimizer, [
+        lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=4),
+        lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.9**epoch)], milestones=[4])
+    expected = []
+    for _ in range(16):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        reference.step()
+    assert lrs == expected  # torch's own SequentialLR, stepped as the run steps it
+    config = RunConfig.load(config_path)
+    command = command_line(config)
+    assert "--scheduler-set 'schedulers=[[\"LinearLR\"" in command
+    flags = shlex.split(command)
+    settings = parse_settings([flags[i + 1] for i, f in enumerate(flags) if f == "--scheduler-set"], "x")
+    as_json = json.loads(json.dumps(config.scheduler.options["schedulers"]))  # the config keeps tuples
+    assert settings["schedulers"] == as_json  # the command reads back
+    config.train.epochs = 2
+    config.save(tmp_path / "half.toml")
+    assert run_cli(capsys, "train", "--config", tmp_path / "half.toml", "--checkpoint", checkpoint)[0] == 0
+    code, _, err = run_cli(capsys, "train", "--resume", checkpoint, "--epochs", "4", "--metrics-out", part)
+    assert code == 0, err
+    assert read_metrics_csv(part).rows == read_metrics_csv(whole).rows
 
 
 def test_checkpoint_and_resume_continue_the_same_run(tmp_path, capsys):

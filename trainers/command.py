@@ -7,6 +7,7 @@ One table serves both directions: the CLI reads flags into a configuration with 
 
 from __future__ import annotations
 
+import json
 import shlex
 
 # The flags that set one configuration key each, in the order a command line shows them.
@@ -58,6 +59,8 @@ def flag_text(value) -> str:
     if value is None:
         return "none"
     if isinstance(value, list | tuple):
+        if any(isinstance(v, list | tuple | dict) for v in value):  # schedules of schedules: as JSON
+            return json.dumps(value)
         return ",".join(flag_text(v) for v in value)
     return repr(value) if isinstance(value, float) else str(value)
 

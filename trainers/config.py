@@ -420,7 +420,15 @@ def _toml_value(value) -> str:
         return json.dumps(value)  # a JSON string is a valid TOML basic string
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table: a schedule's options inside SequentialLR's list
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
     raise ConfigError(f"cannot write {shown(value)} ({type(value).__name__}) to TOML")
+
+
+def _toml_key(key) -> str:
+    text = str(key)
+    bare = text.isascii() and all(c.isalnum() or c in "_-" for c in text)
+    return text if text and bare else json.dumps(text)  # a quoted key otherwise
 
 
 def to_toml(config: dict) -> str:

@@ -353,6 +353,13 @@ class ScheduleDriver:
         # The run's length in optimizer steps: what the training loop and the lr preview run for.
         self.total_steps = steps_per_epoch * epochs if max_steps is None else \
             min(max_steps, steps_per_epoch * epochs)
+        if self.warmup_steps and self.interval == "step" and (config.name or "").lower() in (
+                name.lower() for name in PYTHON_ONLY_SCHEDULERS):
+            # torch's SequentialLR restarts a schedule at its milestone with step(0), which neither
+            # SequentialLR nor ChainedScheduler takes: the warm-up goes in as their first schedule
+            raise ConfigError(f"scheduler.warmup_steps: a warm-up cannot go in front of {config.name} "
+                              "stepped per step; make the warm-up (LinearLR) its first schedule",
+                              param="scheduler.warmup_steps")
         if self.warmup_steps:
             # the simulator's own warm-up ramp, so a schedule sent from training to a surface is the
             # same schedule
@@ -410,12 +417,21 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
     options = dict(config.options)
     if cls.__name__ in FORMULA_SCHEDULERS and not callable(options.get("lr_lambda")):
         options["lr_lambda"] = _factor_of(options.get("lr_lambda"), cls.__name__)
+    if cls.__name__ in PYTHON_ONLY_SCHEDULERS and _described(options.get("schedulers")):
+        options["schedulers"] = _inner_schedulers(optimizer, cls.__name__, options["schedulers"], interval,
+                                                  scheduler_steps)
     given_objects = any(callable(v) or (isinstance(v, list | tuple) and v and
                                         not isinstance(v[0], int | float)) for v in options.values())
     if cls.__name__ in PYTHON_ONLY_SCHEDULERS and not given_objects:
         raise ConfigError(f"scheduler.name: {cls.__name__} needs {PYTHON_ONLY_SCHEDULERS[cls.__name__]} "
                           "as Python objects (use the Python API); for a warm-up use scheduler.warmup_steps",
                           param="scheduler.name")
+    if cls is lr_scheduler.ChainedScheduler:  # its first argument is the schedulers, not the optimizer
+        unknown = [key for key in options if key != "schedulers"]
+        if unknown:
+            raise ConfigError(f"scheduler.{unknown[0]}: ChainedScheduler has no option '{unknown[0]}' "
+                              "(options: schedulers)", param=f"scheduler.{unknown[0]}")
+        return lr_scheduler.ChainedScheduler(list(options["schedulers"]), optimizer=optimizer)
     known = class_options(cls, skip=1)
     _check_option_names(cls, options, "scheduler")
     _check_option_types(cls, options, "scheduler")
@@ -440,6 +456,39 @@ def _build_main_scheduler(optimizer, config: SchedulerConfig, interval: str, sch
                           param=f"scheduler.{key or 'name'}", torch_text=message) from None
     _check_one_cycle_fits(scheduler, scheduler_steps)
     return scheduler
+
+
+def _described(items) -> bool:
+    """Whether ``items`` describes schedules (names, or [name, {options}] pairs, as a file holds
+    them) rather than being torch scheduler objects (the Python API's)."""
+    return isinstance(items, list | tuple) and bool(items) and all(
+        isinstance(item, str) or (isinstance(item, list | tuple) and item and isinstance(item[0], str))
+        for item in items)
+
+
+def _inner_schedulers(optimizer, owner: str, items, interval: str, scheduler_steps: int) -> list:
+    """SequentialLR's or ChainedScheduler's schedulers built from a file's ``[name, {options}]``
+    pairs, in order, on ``optimizer`` (as torch's users build them); a refusal names its item."""
+    built = []
+    for index, item in enumerate(items):
+        key = f"scheduler.schedulers[{index}]"
+        name, options = (item, {}) if isinstance(item, str) else (item[0], item[1] if len(item) > 1 else {})
+        if not (isinstance(item, str) or (len(item) == 2 and isinstance(options, dict))):
+            raise ConfigError(f"{key}: expected a scheduler name or [name, {{options}}], got {shown(item)}",
+                              param=key)
+        try:
+            inner = scheduler_class(name)
+            if inner.__name__ in (*PYTHON_ONLY_SCHEDULERS, "ReduceLROnPlateau"):
+                raise ConfigError(f"scheduler.name: {inner.__name__} cannot be nested in {owner}",
+                                  param="scheduler.name")
+            built.append(_build_main_scheduler(optimizer, SchedulerConfig(name=name, options=dict(options)),
+                                               interval, scheduler_steps))
+        except ConfigError as error:  # its keys are the item's: scheduler.schedulers[1].T_max
+            message = str(error).replace("scheduler.", f"{key}.", 1).replace(f"{key}.name", key, 1)
+            param = (error.param or "scheduler.name").replace("scheduler.", f"{key}.", 1)
+            raise ConfigError(message, param=param.replace(f"{key}.name", key), value=error.value,
+                              torch_text=error.torch_text) from None
+    return built
 
 
 def _factor_of(formula, scheduler: str):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from gui.scenario import MAX_STEPS
 from gui.simulator_tab.model import SimulatorModel
 from gui.widgets.param_editors import ParamForm, parse_number, show_value
+from gui.widgets.schedule_composer import ScheduleComposer, starter_stages
 from simulator import OPTIMIZERS, SURFACES, SimulatorError, get_optimizer
 from simulator.schedules import COMPOSITE, SCHEDULES, get_schedule, join_warmup, split_warmup
 
@@ -30,8 +31,7 @@ FORMULA_ENTRY = "formula…"
 ERROR_COLOUR = "#ff7070"  # a refusal or a failed run, on the dark theme
 NOTE_COLOUR = "#a8b0ba"  # "computing…": news, not an error
 NO_SCHEDULE = "none"
-FROM_FILE = " (from file)"  # after SequentialLR or ChainedScheduler: a schedule of schedules, kept as loaded
-EDITABLE_SCHEDULES = [name for name in SCHEDULES if name not in COMPOSITE]
+EDITABLE_SCHEDULES = list(SCHEDULES)  # SequentialLR and ChainedScheduler: composed of the others
 
 
 def starter_params(name: str, steps: int, lr: float) -> dict:
@@ -377,6 +377,7 @@ class RunEditor(QGroupBox):
         self.schedule_error.hide()
         schedule_layout.addWidget(self.schedule_error)
         self.schedule_form: ParamForm | None = None
+        self.composer: ScheduleComposer | None = None  # for SequentialLR and ChainedScheduler
         self.schedule_params: dict = {}
         layout.addWidget(schedule_box)
 
@@ -418,23 +419,12 @@ class RunEditor(QGroupBox):
         self.warmup.blockSignals(True)
         self.warmup.setValue(warmup)
         self.warmup.blockSignals(False)
-        self._remove_from_file_entry()
-        if inner is not None and inner[0] in COMPOSITE:
-            self.schedule.addItem(inner[0] + FROM_FILE)
-            self.schedule.setCurrentText(inner[0] + FROM_FILE)
-            self.warmup.setEnabled(False)
-            self._build_schedule_form(None, {})
-        else:
-            self.warmup.setEnabled(True)
-            self.schedule.setCurrentText(NO_SCHEDULE if inner is None else inner[0])
-            self._build_schedule_form(None if inner is None else inner[0], {} if inner is None else inner[1])
+        # a warm-up goes in front of one schedule; a composite has its own first stage for it
+        self.warmup.setEnabled(inner is None or inner[0] not in COMPOSITE)
+        self.schedule.setCurrentText(NO_SCHEDULE if inner is None else inner[0])
+        self._build_schedule_form(None if inner is None else inner[0], {} if inner is None else inner[1])
         self.show_start()
         self._refresh_error()
-
-    def _remove_from_file_entry(self) -> None:
-        for index in range(self.schedule.count() - 1, 0, -1):
-            if self.schedule.itemText(index).endswith(FROM_FILE):
-                self.schedule.removeItem(index)
 
     def show_start(self) -> None:
         """The selected run's start fields only (cheap: called while a start marker is dragged)."""
@@ -477,11 +467,18 @@ class RunEditor(QGroupBox):
         self.hyper_box.addWidget(self.hyper_form)
 
     def _build_schedule_form(self, name: str | None, params: dict) -> None:
-        if self.schedule_form is not None:
-            self.schedule_form.deleteLater()
-            self.schedule_form = None
+        for widget in (self.schedule_form, self.composer):
+            if widget is not None:
+                widget.deleteLater()
+        self.schedule_form = self.composer = None
         self.schedule_params = dict(params)
         if name is None:
+            return
+        if name in COMPOSITE:
+            self.composer = ScheduleComposer(name, [(n, dict(p)) for n, p in params.get("schedulers", [])],
+                                             list(params.get("milestones", [])), self)
+            self.composer.composed.connect(self._apply_schedule)
+            self.schedule_box.addWidget(self.composer)
             return
         spec = get_schedule(name)
         self.schedule_form = ParamForm(spec.params, self)
@@ -525,11 +522,18 @@ class RunEditor(QGroupBox):
 
     def _schedule_chosen(self, _index: int) -> None:
         name = self.schedule.currentText()
-        if name.endswith(FROM_FILE):
-            return
         run = self._run()
         if name == NO_SCHEDULE:
             self._build_schedule_form(None, {})
+        elif name in COMPOSITE:
+            stages, milestones = starter_stages(name, self.model.scenario.steps, starter_params)
+            self.warmup.blockSignals(True)
+            self.warmup.setValue(0)  # its first stage is where a warm-up goes
+            self.warmup.blockSignals(False)
+            self.warmup.setEnabled(False)
+            self._build_schedule_form(name, {"schedulers": stages, "milestones": milestones})
+            self._apply_schedule(self.composer.schedule)
+            return
         else:
             lr = run.hyperparams.get("lr", get_optimizer(run.optimizer).defaults.get("lr", 0.01))
             starters = starter_params(name, self.model.scenario.steps, float(lr or 0.01))
@@ -551,12 +555,23 @@ class RunEditor(QGroupBox):
 
     def _store_schedule(self) -> None:
         name = self.schedule.currentText()
-        if name.endswith(FROM_FILE) or self.index < 0:
+        if self.index < 0:
             return
+        if name in COMPOSITE:
+            if self.composer is not None and self.composer.schedule is not None:
+                self._apply_schedule(self.composer.schedule)
+            return
+        self.warmup.setEnabled(True)
         inner = None if name == NO_SCHEDULE else (name, self.schedule_params)
+        self._apply_schedule(join_warmup(inner, self.warmup.value()))
+
+    def _apply_schedule(self, schedule) -> None:
         # A schedule that cannot drive this run (a plateau schedule after a warm-up, OneCycleLR
-        # shorter than the run) is refused here, next to it: the run stays on the map as it was.
-        why = self.model.try_update_run(self.index, schedule=join_warmup(inner, self.warmup.value()))
+        # shorter than the run, milestones that do not match a composite's stages) is refused here,
+        # next to it: the run stays on the map as it was.
+        if self.index < 0:
+            return
+        why = self.model.try_update_run(self.index, schedule=schedule)
         self.schedule_error.setText(f"not applied: {why}" if why else "")
         self.schedule_error.setVisible(bool(why))
 

@@ -41,7 +41,9 @@ from gui.simulator_tab.run_panel import starter_params
 from gui.training_tab.plots import CLASS_COLOURS, group_pen, positive
 from gui.widgets.log_axis import decade_axes
 from gui.widgets.param_editors import ParamForm, show_value
+from gui.widgets.schedule_composer import ScheduleComposer, starter_stages
 from gui.workers import JobWorker
+from simulator.schedules import COMPOSITE
 from simulator.values import parse_value
 from trainers.config import ACTIVATIONS, INTERVALS, MODELS, MONITORS, RunConfig
 from trainers.datasets import DATASETS, describe_task
@@ -79,11 +81,10 @@ def library_optimizer_names() -> list[str]:
 
 
 def scheduler_names() -> list[str]:
-    from trainers.factory import PYTHON_ONLY_SCHEDULERS, scheduler_classes
+    from trainers.factory import scheduler_classes
 
-    # the Python-only ones take Python objects: the Python API has them, a form cannot
-    return sorted((c.__name__ for c in scheduler_classes().values()
-                   if c.__name__ not in PYTHON_ONLY_SCHEDULERS), key=str.lower)
+    # SequentialLR and ChainedScheduler too: their schedules are composed in the form
+    return sorted((c.__name__ for c in scheduler_classes().values()), key=str.lower)
 
 
 def available_devices() -> list[str]:
@@ -217,6 +218,7 @@ class ConfigPanel(QWidget):
         self.forms: list[_KeyForm] = []
         self.optimizer_form: ParamForm | None = None  # also read (as None) before its section is built
         self.scheduler_form: ParamForm | None = None
+        self.scheduler_composer: ScheduleComposer | None = None
         self._optimizer_form_name = self._scheduler_form_name = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -355,6 +357,7 @@ class ConfigPanel(QWidget):
         self.scheduler_form_holder = QVBoxLayout()
         form.addRow(self.scheduler_form_holder)
         self.scheduler_form: ParamForm | None = None
+        self.scheduler_composer: ScheduleComposer | None = None  # SequentialLR, ChainedScheduler
         self._scheduler_form_name = None
         form.combo("scheduler.interval", "steps every", INTERVALS,
                    "step or epoch (auto: step for OneCycleLR and CyclicLR, else epoch)",
@@ -482,14 +485,41 @@ class ConfigPanel(QWidget):
             unit = total if self.config.scheduler.effective_interval == "step" else self.config.train.epochs
             lr = self.config.optimizer.options.get("lr", 1e-3)
             self.config.scheduler.options = dict(starter_params(name, unit, float(lr)))
+            if name in COMPOSITE:  # a warm-up then a cosine, or a constant factor under one
+                stages, milestones = starter_stages(name, unit, starter_params)
+                self.config.scheduler.options = {"schedulers": [list(stage) for stage in stages],
+                                                 **({"milestones": milestones} if milestones else {})}
             if name == "OneCycleLR":
                 self.config.scheduler.options.pop("total_steps", None)  # the engine fits it to the run
         self._rebuild_scheduler_form()
 
     def _rebuild_scheduler_form(self) -> None:
+        from trainers.factory import PYTHON_ONLY_SCHEDULERS, scheduler_class
         from trainers.introspect import scheduler_options
 
         name = self.config.scheduler.name
+        if self.scheduler_composer is not None:
+            _discard(self.scheduler_composer)
+            self.scheduler_composer = None
+        if name is not None and scheduler_class(name).__name__ in PYTHON_ONLY_SCHEDULERS:
+            if self.scheduler_form is not None:
+                _discard(self.scheduler_form)
+                self.scheduler_form = None
+            options = self.config.scheduler.options
+            try:
+                stages = [(item, {}) if isinstance(item, str) else (item[0], dict(item[1]))
+                          for item in options.get("schedulers", [])]
+                # no parent until whole: a half-built one would be left on the panel
+                self.scheduler_composer = ScheduleComposer(scheduler_class(name).__name__, stages,
+                                                           list(options.get("milestones", [])))
+            except (ValueError, TypeError, IndexError, KeyError):
+                # stages the composer cannot show (a file's unknown name, a malformed item): the
+                # configuration check names the culprit, and no stage editor is shown
+                return
+            self.scheduler_composer.composed.connect(self._scheduler_composed)
+            self.scheduler_form_holder.addWidget(self.scheduler_composer)
+            self._scheduler_form_name = name.lower()
+            return
         if self._scheduler_form_name != (name or "").lower() or self.scheduler_form is None:
             options = scheduler_options(name) if name is not None else None  # ConfigError first
             if self.scheduler_form is not None:
@@ -503,6 +533,12 @@ class ConfigPanel(QWidget):
             self._scheduler_form_name = (name or "").lower()
         if self.scheduler_form is not None:
             self.scheduler_form.set_values(self.config.scheduler.options)
+
+    def _scheduler_composed(self, schedule) -> None:
+        _, params = schedule
+        self.config.scheduler.options = {key: [list(item) for item in value] if key == "schedulers" else value
+                                         for key, value in params.items()}
+        self._edited()
 
     def _scheduler_option(self, name: str, value) -> None:
         self.scheduler_form.accept(name, value)

@@ -422,7 +422,7 @@ def test_a_typed_lr_lambda_drives_the_run_and_a_bad_one_is_refused_on_its_field(
     np.testing.assert_array_equal(tab.model.results[3].trajectory.lr, lr)  # the run stays as it was
 
 
-def test_a_chained_schedule_from_a_file_is_shown_and_kept(window):
+def test_a_chained_schedule_from_a_file_is_shown_stage_by_stage(window):
     tab = tab_of(window)
     chained = ("ChainedScheduler", {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 10}),
                                                    ("ExponentialLR", {"gamma": 0.99})]})
@@ -430,11 +430,59 @@ def test_a_chained_schedule_from_a_file_is_shown_and_kept(window):
     tab.model.select(0)
     tab.model.select(3)
     editor = tab.run_editor
-    assert editor.schedule.currentText() == "ChainedScheduler (from file)" and not editor.warmup.isEnabled()
+    assert editor.schedule.currentText() == "ChainedScheduler" and not editor.warmup.isEnabled()
+    assert [stage.schedule for stage in editor.composer.stages] == chained[1]["schedulers"]
+    assert editor.composer.milestones.isHidden()
     lr = tab.model.results[3].trajectory.lr
     assert lr[1] == 0.05 * 0.5 and lr[12] == 0.05 * 0.99**11
-    tab.model.select(0)  # another run: the entry goes, the box shows that run's schedule
-    assert editor.schedule.findText("ChainedScheduler (from file)") < 0
+    tab.model.select(0)  # a run without a schedule: no composer, the warm-up back
+    assert editor.composer is None and editor.warmup.isEnabled()
+
+
+def test_sequential_and_chained_schedules_are_composed_in_the_editor(window):
+    from simulator import simulate
+
+    tab = tab_of(window)
+    tab.model.select(3)  # Adam, lr 0.05, 600 steps
+    editor = tab.run_editor
+    editor.schedule.setCurrentText("SequentialLR")
+    editor._schedule_chosen(editor.schedule.currentIndex())
+    starter = ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 60}),
+                                               ("CosineAnnealingLR", {"T_max": 540})], "milestones": [60]})
+    assert tab.model.scenario.runs[3].schedule == starter and not editor.warmup.isEnabled()
+    composer = editor.composer
+    second = composer.stages[1]
+    second.form.fields["T_max"].edit.setText("300")  # a stage's field, checked by its own registry
+    second.form.fields["T_max"].edit.editingFinished.emit()
+    composer.add_stage()  # a third stage: refused until there is a milestone for it
+    assert "needs one milestone fewer than schedulers (3)" in editor.schedule_error.text()
+    assert tab.model.scenario.runs[3].schedule[1]["schedulers"][1] == ("CosineAnnealingLR", {"T_max": 300})
+    composer.stages[2].box.setCurrentText("ExponentialLR")
+    composer.stages[2]._chosen()
+    composer.stages[2].form.fields["gamma"].edit.setText("0.98")
+    composer.stages[2].form.fields["gamma"].edit.editingFinished.emit()
+    composer.milestones.setText("60, 360")
+    composer.milestones.editingFinished.emit()
+    composed = ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 60}),
+                                                ("CosineAnnealingLR", {"T_max": 300}),
+                                                ("ExponentialLR", {"gamma": 0.98})], "milestones": [60, 360]})
+    assert tab.model.scenario.runs[3].schedule == composed and editor.schedule_error.isHidden()
+    expected = simulate("rosenbrock", "Adam", start=(-1.5, 2.0), steps=600, hyperparams={"lr": 0.05},
+                        schedule=composed)
+    np.testing.assert_array_equal(tab.model.results[3].trajectory.lr, expected.lr)
+    second.form.fields["T_max"].edit.setText("0")
+    second.form.fields["T_max"].edit.editingFinished.emit()
+    assert "invalid T_max=0" in second.form.error("T_max")
+    assert tab.model.scenario.runs[3].schedule == composed  # nothing changed
+    composer.remove_stage(2)
+    assert "needs one milestone fewer" in editor.schedule_error.text()
+    editor.schedule.setCurrentText("ChainedScheduler")
+    editor._schedule_chosen(editor.schedule.currentIndex())
+    chained = tab.model.scenario.runs[3].schedule
+    assert chained[0] == "ChainedScheduler" and [n for n, _ in chained[1]["schedulers"]] == \
+        ["ConstantLR", "CosineAnnealingLR"]
+    editor.composer.remove_stage(0)
+    assert not editor.composer.stages[0].remove.isEnabled()  # the last one stays
 
 
 def test_run_list_hide_rename_duplicate_remove(window):

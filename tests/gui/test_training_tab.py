@@ -192,6 +192,49 @@ def test_a_typed_lr_lambda_is_offered_previewed_and_trained(qtbot, tab):
     assert not tab.start_button.isEnabled()
 
 
+def test_a_sequential_schedule_is_composed_previewed_and_trained(qtbot, tab):
+    panel = tab.panel
+    panel.set_key("scheduler.interval", "step")
+    panel.set_key("scheduler.name", "SequentialLR")
+    composer = panel.scheduler_composer
+    assert panel.scheduler_form is None and [stage.schedule[0] for stage in composer.stages] == \
+        ["LinearLR", "CosineAnnealingLR"]
+    options = panel.config.scheduler.options  # a warm-up ramp, then a cosine, switching after it
+    ramp = options["milestones"][0]
+    assert options["schedulers"][0] == ["LinearLR", {"start_factor": 0.1, "total_iters": ramp}]
+    assert options["schedulers"][1][0] == "CosineAnnealingLR"
+    composer.milestones.setText("3")
+    composer.milestones.editingFinished.emit()
+    composer.stages[0].form.fields["total_iters"].edit.setText("3")
+    composer.stages[0].form.fields["total_iters"].edit.editingFinished.emit()
+    ramp = 3
+    composer.stages[1].box.setCurrentText("LambdaLR")
+    composer.stages[1]._chosen()
+    composer.stages[1].form.fields["lr_lambda"].edit.setText("0.9**epoch")
+    composer.stages[1].form.fields["lr_lambda"].edit.editingFinished.emit()
+    assert panel.check_now(), panel.error.text()
+    lrs = panel.preview.learning_rates["default"]
+    assert lrs[0] == pytest.approx(0.001) and lrs[ramp] == 0.01 and lrs[ramp + 2] == 0.01 * 0.9**2
+    record = run_to_end(qtbot, tab)
+    assert record.status == "finished" and list(record.lrs["default"].values) == list(lrs)
+    composer.add_stage()  # three schedules, one milestone: refused before training
+    assert not panel.check_now() and "scheduler" in panel.error.text()
+    assert not tab.start_button.isEnabled()
+
+
+def test_a_composite_the_composer_cannot_show_is_named_by_the_check_and_breaks_nothing(qtbot, tab):
+    panel = tab.panel
+    panel.load(tiny(scheduler={"name": "SequentialLR", "schedulers": [["StepLR", {"step_size": 1}], ["Nope", {}]],
+                               "milestones": [2]}))
+    assert panel.scheduler_composer is None and not panel.check_now()
+    assert "scheduler.schedulers[1]: unknown scheduler 'Nope'" in panel.error.text()
+    from gui.widgets.schedule_composer import ScheduleComposer
+
+    assert not panel.findChildren(ScheduleComposer)  # none half-built left on the panel
+    panel.set_key("scheduler.name", "ChainedScheduler")  # a valid one again: composed
+    assert panel.scheduler_composer is not None and panel.check_now(), panel.error.text()
+
+
 def test_two_runs_overlay_in_their_colours(qtbot, tab):
     first = run_to_end(qtbot, tab)
     tab.panel.set_key("optimizer.name", "SGD")

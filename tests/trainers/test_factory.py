@@ -230,6 +230,16 @@ def test_plateau_on_accuracy_defaults_to_max_mode():
     ({"name": "LambdaLR", "lr_lambda": "log(epoch)"}, "scheduler.lr_lambda: LambdaLR: lr_lambda log(epoch) at "
                                                        "epoch 0: math domain error"),
     ({"name": "ChainedScheduler"}, "ChainedScheduler needs schedulers as Python objects"),
+    ({"name": "ChainedScheduler", "schedulers": [["StepLR", {}]]}, "scheduler.schedulers[0].step_size: required by StepLR"),
+    ({"name": "ChainedScheduler", "schedulers": [["ReduceLROnPlateau", {}]]},
+     "scheduler.schedulers[0]: ReduceLROnPlateau cannot be nested in ChainedScheduler"),
+    ({"name": "SequentialLR", "schedulers": [["StepLR", {"step_size": 1}], "Nope"], "milestones": [1]},
+     "scheduler.schedulers[1]: unknown scheduler 'Nope'"),
+    ({"name": "SequentialLR", "schedulers": [["StepLR", {"step_size": 1}], ["StepLR", 3]], "milestones": [1]},
+     "scheduler.schedulers[1]: expected a scheduler name or [name, {options}], got"),
+    ({"name": "SequentialLR", "schedulers": [["ConstantLR", {}], ["ExponentialLR", {"gamma": 0.9}]],
+      "milestones": [2], "interval": "step", "warmup_steps": 3},
+     "scheduler.warmup_steps: a warm-up cannot go in front of SequentialLR stepped per step"),
     ({"name": "OneCycleLR", "max_lr": 0.1, "total_steps": 3}, "scheduler.total_steps: OneCycleLR would run out"),
 ])
 def test_scheduler_mistakes_are_refused_before_training(scheduler, message):
@@ -244,6 +254,27 @@ def test_a_factor_that_fails_mid_run_ends_the_run_saying_where():
     run = TrainingRun(config)
     ended = list(run.events())[-1]
     assert ended.status == "failed" and "lr_lambda 1 / (epoch - 2) at epoch 2: division by zero" in ended.message
+
+
+def test_a_chained_schedule_from_a_file_follows_torchs():
+    config = small_config(optimizer={"name": "SGD", "lr": 0.1}, train={"epochs": 3},
+                          scheduler={"name": "ChainedScheduler", "interval": "step", "schedulers": [
+                              ["ConstantLR", {"factor": 0.5, "total_iters": 5}],
+                              ["MultiplicativeLR", {"lr_lambda": "0.95"}]]})
+    run = TrainingRun(config)
+    list(run.events())
+    _, lrs = run.metrics.series("lr/default")
+    point = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([point], lr=0.1)
+    chained = lr_scheduler.ChainedScheduler([
+        lr_scheduler.ConstantLR(optimizer, factor=0.5, total_iters=5),
+        lr_scheduler.MultiplicativeLR(optimizer, lambda epoch: 0.95)])
+    expected = []
+    for _ in range(run.total_steps):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        chained.step()
+    assert lrs == expected and len(set(lrs)) > 5
 
 
 def test_python_api_accepts_lambda_schedulers():
