@@ -490,6 +490,9 @@ def test_help_option_exits_0(capsys):
     ("none,1e-3", (None, 0.001)),
     ("true,false,3", (True, False, 3)),
     ("a,b", ("a", "b")),
+    ('[["LinearLR", {"total_iters": 5}], "StepLR"]', [["LinearLR", {"total_iters": 5}], "StepLR"]),
+    ('{"a": 1}', {"a": 1}),
+    ("[1, 2", ("[1", 2)),  # not JSON: read as before
 ])
 def test_parse_value(text, expected):
     value = parse_value(text)
