@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -125,9 +126,14 @@ class ScheduleComposer(QWidget):
                                    "(one fewer than the schedules)")
         self.milestones.setText(", ".join(str(m) for m in milestones))
         self.milestones.editingFinished.connect(self._emit)
+        self.milestones_error = QLabel(self)  # text that is no list of whole numbers
+        self.milestones_error.setStyleSheet("color: #ff7070;")
+        self.milestones_error.setWordWrap(True)
+        self.milestones_error.hide()
         if name == "SequentialLR":
             form = QFormLayout()
             form.addRow("switch at steps", self.milestones)
+            form.addRow(self.milestones_error)
             layout.addLayout(form)
         else:
             self.milestones.hide()
@@ -178,6 +184,9 @@ class ScheduleComposer(QWidget):
         return self.name, params
 
     def _emit(self) -> None:
+        why = self.milestone_values()[1] if self.name == "SequentialLR" else ""
+        self.milestones_error.setText(f"{why}; the schedule stays as it was" if why else "")
+        self.milestones_error.setVisible(bool(why))
         schedule = self.schedule
         if schedule is not None:
             self.composed.emit(schedule)

@@ -461,8 +461,13 @@ def test_sequential_and_chained_schedules_are_composed_in_the_editor(window):
     composer.stages[2]._chosen()
     composer.stages[2].form.fields["gamma"].edit.setText("0.98")
     composer.stages[2].form.fields["gamma"].edit.editingFinished.emit()
+    composer.milestones.setText("60, abc")  # not whole numbers: said under the field, nothing applied
+    composer.milestones.editingFinished.emit()
+    assert "'abc' is not a number; the schedule stays as it was" in composer.milestones_error.text()
+    assert not composer.milestones_error.isHidden()
     composer.milestones.setText("60, 360")
     composer.milestones.editingFinished.emit()
+    assert composer.milestones_error.isHidden()
     composed = ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 60}),
                                                 ("CosineAnnealingLR", {"T_max": 300}),
                                                 ("ExponentialLR", {"gamma": 0.98})], "milestones": [60, 360]})
