@@ -190,6 +190,9 @@ SIMULATED = [
     ("RMSprop", {"lr": 0.001}, ("CyclicLR", {"base_lr": 0.0001, "max_lr": 0.002, "step_size_up": 30}), False),
     ("Rprop", {}, ("StepLR", {"step_size": 10, "gamma": 0.1}), True),  # Rprop ignores the lr after step 1
     ("Adam", {"lr": 0.02}, ("SequentialLR", {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 30}), ("ExponentialLR", {"gamma": 0.99})], "milestones": [30]}), False),
+    ("SGD", {"lr": 0.001, "momentum": 0.9}, ("LambdaLR", {"lr_lambda": "1/(1 + 0.01*epoch)"}), True),
+    ("Adam", {"lr": 0.02}, ("MultiplicativeLR", {"lr_lambda": "0.995"}), False),
+    ("SGD", {"lr": 0.001, "momentum": 0.9}, ("ChainedScheduler", {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 20}), ("LambdaLR", {"lr_lambda": "0.99**epoch"})]}), True),
 ]
 
 
