@@ -56,6 +56,7 @@ NOT_TRAINABLE_HERE = {
     "SafeFP16Optimizer": "wraps another optimizer for float16 training",
     "Lookahead": "wraps another optimizer", "OrthoGrad": "wraps another optimizer",
     "ScheduleFreeWrapper": "wraps another optimizer", "TRAC": "wraps another optimizer",
+    "Magma": "wraps another optimizer",
     "SAM": "wraps another optimizer and needs a closure", "FriendlySAM": "wraps another optimizer",
     "GSAM": "wraps another optimizer and needs the model", "LookSAM": "wraps another optimizer",
     "WSAM": "wraps another optimizer", "BSAM": "needs the dataset size and a closure",
@@ -86,7 +87,7 @@ def library_optimizer_classes() -> dict[str, type]:
 @functools.cache
 def trainable_library_optimizers() -> list[str]:
     """The qualified names the Training tab offers: a plain step drives them, no argument but the
-    parameters is required."""
+    parameters is required (Ranger21 needs num_iterations: a configuration file can give it)."""
     names = []
     for cls in library_optimizer_classes().values():
         required = [p for p in class_options(cls, skip=0).values() if p.default is inspect.Parameter.empty
@@ -287,6 +288,10 @@ def _probe_optimizer(cls: type, options: dict, where: str, device: torch.device)
             cls([probe], **opts)
 
     _check_option_types(cls, options, where)
+    missing = [name for name, p in class_options(cls, skip=1).items()
+               if p.default is inspect.Parameter.empty and name not in options]
+    if missing:  # pytorch_optimizer's Ranger21 needs num_iterations: name it, not the first option
+        raise ConfigError(f"{where}.{missing[0]}: required by {cls.__name__}", param=f"{where}.{missing[0]}")
     refusals = (ValueError, TypeError, RuntimeError, OverflowError)  # OverflowError: a 400-digit int
     try:
         build(options)

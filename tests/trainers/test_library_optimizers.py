@@ -54,6 +54,14 @@ def test_the_others_are_refused_saying_why(name, message):
     assert message in str(caught.value) and caught.value.param == "optimizer.name"
 
 
+def test_a_required_argument_is_named_and_a_file_can_give_it():
+    with pytest.raises(ConfigError, match=r"optimizer\.num_iterations: required by Ranger21"):
+        TrainingRun(small_config(optimizer={"name": "pytorch_optimizer.Ranger21"}))
+    run = TrainingRun(small_config(optimizer={"name": "pytorch_optimizer.Ranger21", "num_iterations": 16}))
+    list(run.events())
+    assert run.ended.status == "finished", run.ended.message
+
+
 def test_a_mistyped_option_of_a_library_optimizer_is_named():
     with pytest.raises(ConfigError, match=r"optimizer\.lrr: Lion has no option 'lrr'"):
         TrainingRun(small_config(optimizer={"name": "pytorch_optimizer.Lion", "lrr": 0.1}))
