@@ -31,7 +31,6 @@ FORMULA_ENTRY = "formula…"
 ERROR_COLOUR = "#ff7070"  # a refusal or a failed run, on the dark theme
 NOTE_COLOUR = "#a8b0ba"  # "computing…": news, not an error
 NO_SCHEDULE = "none"
-EDITABLE_SCHEDULES = list(SCHEDULES)  # SequentialLR and ChainedScheduler: composed of the others
 
 
 def starter_params(name: str, steps: int, lr: float) -> dict:
@@ -357,8 +356,8 @@ class RunEditor(QGroupBox):
         schedule_layout = QVBoxLayout(schedule_box)
         row = QFormLayout()
         self.schedule = QComboBox(self)
-        self.schedule.addItems([NO_SCHEDULE, *EDITABLE_SCHEDULES])
-        for index, name in enumerate(EDITABLE_SCHEDULES, start=1):
+        self.schedule.addItems([NO_SCHEDULE, *SCHEDULES])  # SequentialLR, ChainedScheduler: composed
+        for index, name in enumerate(SCHEDULES, start=1):
             self.schedule.setItemData(index, SCHEDULES[name].summary, Qt.ItemDataRole.ToolTipRole)
         self.schedule.activated.connect(self._schedule_chosen)
         row.addRow("schedule", self.schedule)

@@ -501,7 +501,8 @@ class ConfigPanel(QWidget):
         if self.scheduler_composer is not None:
             _discard(self.scheduler_composer)
             self.scheduler_composer = None
-        if name is not None and scheduler_class(name).__name__ in PYTHON_ONLY_SCHEDULERS:
+        composite = scheduler_class(name).__name__ if name is not None else None
+        if composite in PYTHON_ONLY_SCHEDULERS:
             if self.scheduler_form is not None:
                 _discard(self.scheduler_form)
                 self.scheduler_form = None
@@ -510,8 +511,8 @@ class ConfigPanel(QWidget):
                 stages = [(item, {}) if isinstance(item, str) else (item[0], dict(item[1]))
                           for item in options.get("schedulers", [])]
                 # no parent until whole: a half-built one would be left on the panel
-                self.scheduler_composer = ScheduleComposer(scheduler_class(name).__name__, stages,
-                                                           list(options.get("milestones", [])))
+                milestones = list(options.get("milestones", []))
+                self.scheduler_composer = ScheduleComposer(composite, stages, milestones)
             except (ValueError, TypeError, IndexError, KeyError):
                 # stages the composer cannot show (a file's unknown name, a malformed item): the
                 # configuration check names the culprit, and no stage editor is shown

@@ -216,42 +216,55 @@ class _ChoiceField(_Field):
         self.combo.blockSignals(False)
 
 
-class _ListField(_Field):
+def parse_whole_numbers(text: str):
+    """(values, "") or (None, why) for a comma (or semicolon) list of whole numbers."""
+    values = []
+    for part in text.replace(";", ",").split(","):
+        if part.strip():
+            value, why = parse_number(part, True, False)
+            if why:
+                return None, why
+            values.append(value)
+    return values, ""
+
+
+class _TextField(_Field):
+    """A field typed as one line of text."""
+
+    PLACEHOLDER = ""
+
     def __init__(self, param, parent=None):
         super().__init__(param, parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = QLineEdit(self)
-        self.edit.setPlaceholderText("e.g. 100, 300")
-        self.edit.editingFinished.connect(self.changed.emit)
+        self.edit.setPlaceholderText(self.PLACEHOLDER)
         layout.addWidget(self.edit)
 
+
+class _ListField(_TextField):
+    PLACEHOLDER = "e.g. 100, 300"
+
+    def __init__(self, param, parent=None):
+        super().__init__(param, parent)
+        self.edit.editingFinished.connect(self.changed.emit)
+
     def value(self):
-        items = [part for part in self.edit.text().replace(";", ",").split(",") if part.strip()]
-        values = []
-        for part in items:
-            value, why = parse_number(part, True, False)
-            if why:
-                return None, why
-            values.append(value)
-        return values, ""
+        return parse_whole_numbers(self.edit.text())
 
     def set_value(self, value) -> None:
         self.edit.setText(show_value(list(value or [])))
 
 
-class _FormulaField(_Field):
+class _FormulaField(_TextField):
     """A formula (LambdaLR's ``0.95**epoch``): passed on as typed; the registry checks it and says
     what is not allowed, on this field."""
 
+    PLACEHOLDER = "e.g. 0.95**epoch"
+
     def __init__(self, param, parent=None):
         super().__init__(param, parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.edit = QLineEdit(self)
-        self.edit.setPlaceholderText("e.g. 0.95**epoch")
         self.edit.editingFinished.connect(self._edited)
-        layout.addWidget(self.edit)
         self._last_text = None
 
     def _edited(self) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.param_editors import ParamForm, parse_number
+from gui.widgets.param_editors import ParamForm, parse_whole_numbers
 from simulator import SimulatorError
 from simulator.schedules import COMPOSITE, SCHEDULES, get_schedule
 
@@ -163,14 +163,7 @@ class ScheduleComposer(QWidget):
             stage.remove.setEnabled(len(self.stages) > 1)
 
     def milestone_values(self) -> tuple[list[int] | None, str]:
-        values = []
-        for part in self.milestones.text().replace(";", ",").split(","):
-            if part.strip():
-                value, why = parse_number(part, True, False)
-                if why:
-                    return None, why
-                values.append(value)
-        return values, ""
+        return parse_whole_numbers(self.milestones.text())
 
     @property
     def schedule(self) -> tuple[str, dict] | None:
